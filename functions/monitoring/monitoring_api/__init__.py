@@ -1,0 +1,1 @@
+"""Monitoring function: GET /health and GET /metrics."""

@@ -1,0 +1,1 @@
+"""Deployment-side code: Alembic migrations and DynamoDB table bootstrap from template.yaml."""

@@ -1,0 +1,1 @@
+"""Authentication: bcrypt passwords, HS256 JWTs with revocation, Powertools middlewares."""

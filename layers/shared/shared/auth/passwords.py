@@ -1,0 +1,49 @@
+"""bcrypt hashing with the 8–72 byte rule checked first, so bcrypt itself never raises."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import bcrypt
+
+from shared.settings import get_settings
+
+MIN_BYTES = 8
+MAX_BYTES = 72  # bcrypt's limit; longer input would be silently truncated or rejected
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is unacceptable, or None."""
+    size = len(password.encode("utf-8"))
+    if size < MIN_BYTES:
+        return f"Password must be at least {MIN_BYTES} bytes"
+    if size > MAX_BYTES:
+        return f"Password must be at most {MAX_BYTES} bytes (UTF-8)"
+    return None
+
+
+def hash_password(password: str) -> str:
+    if password_problem(password):
+        raise ValueError("password violates the length rule")
+    salt = bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)
+    return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> bytes:
+    # Same cost as real hashes, so a login for an unknown email takes as long as a wrong password.
+    return hash_password("dummy-password-for-timing").encode("ascii")
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Constant-work check: always runs one bcrypt comparison, even without a stored hash."""
+    encoded = password.encode("utf-8")
+    if len(encoded) > MAX_BYTES:
+        encoded = encoded[:MAX_BYTES]  # compared only for timing; the result is forced to False below
+        password_hash = None
+    stored = password_hash.encode("ascii") if password_hash else _dummy_hash()
+    try:
+        matches = bcrypt.checkpw(encoded, stored)
+    except ValueError:  # a malformed stored hash is a mismatch, not a crash
+        matches = False
+    return matches and password_hash is not None

@@ -1,0 +1,71 @@
+"""Who is calling: resolved once per request by the `authenticated` middleware.
+
+The token proves identity; the database row decides the rest (current roles, revocation), so a
+demoted admin or a changed password takes effect on the very next request. One primary-key
+lookup per authenticated request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from sqlalchemy import select
+
+from shared.auth.tokens import bearer_token, decode_token
+from shared.db import transaction
+from shared.errors import Forbidden, Unauthorized
+from shared.observability import logger
+from shared.tables import users
+
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: UUID
+    email: str
+    roles: tuple[str, ...]
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+
+def authenticate(authorization: str | None) -> Principal:
+    claims = decode_token(bearer_token(authorization))
+    with transaction() as connection:
+        row = connection.execute(
+            select(users.c.email, users.c.roles, users.c.token_version).where(users.c.id == claims.user_id)
+        ).one_or_none()
+    if row is None or row.token_version != claims.token_version:
+        raise Unauthorized("Token has been revoked")
+    return Principal(user_id=claims.user_id, email=row.email, roles=tuple(row.roles))
+
+
+def authenticated(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """Route middleware: 401 unless a valid, unrevoked bearer token is presented."""
+    principal = authenticate(app.current_event.headers.get("Authorization"))
+    app.append_context(principal=principal)
+    logger.append_keys(user_id=str(principal.user_id))
+    return next_middleware(app)
+
+
+def admin_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """Route middleware after `authenticated`: 403 unless the caller is an admin now."""
+    if not current_principal(app).is_admin:
+        raise Forbidden("Admin role required")
+    return next_middleware(app)
+
+
+def current_principal(app: APIGatewayRestResolver) -> Principal:
+    principal = app.context.get("principal")
+    if not isinstance(principal, Principal):
+        raise Unauthorized()
+    return principal
+
+
+AUTHENTICATED = [authenticated]
+ADMIN_ONLY = [authenticated, admin_only]

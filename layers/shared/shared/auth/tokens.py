@@ -1,0 +1,76 @@
+"""HS256 JWTs: issued for 24 h, verified against a fixed algorithm list with required claims.
+
+Revocation: each token carries the user's `ver` (token_version). A password or role change
+bumps the stored version, deletion removes the user; `shared.auth.principal` compares them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import jwt
+
+from shared.errors import Unauthorized
+from shared.settings import get_settings
+
+ALGORITHMS = ["HS256"]
+_REQUIRED = ["exp", "iat", "sub"]
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: UUID
+    token_version: int
+
+
+def signing_secret() -> str:
+    settings = get_settings()
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if settings.jwt_secret_parameter:
+        from shared.aws import read_ssm_parameter
+
+        return read_ssm_parameter(settings.jwt_secret_parameter)
+    raise RuntimeError("no JWT secret configured: set JWT_SECRET or JWT_SECRET_PARAMETER")
+
+
+def issue_token(user_id: UUID, email: str, roles: list[str], token_version: int) -> str:
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        "sub": str(user_id),
+        "user_id": str(user_id),
+        "email": email,
+        "roles": roles,
+        "ver": token_version,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + get_settings().jwt_lifetime_seconds,
+    }
+    return jwt.encode(payload, signing_secret(), algorithm=ALGORITHMS[0])
+
+
+def decode_token(token: str) -> TokenClaims:
+    """Verified claims, or Unauthorized with a message that reveals nothing about the secret."""
+    try:
+        payload = jwt.decode(token, signing_secret(), algorithms=ALGORITHMS, options={"require": _REQUIRED})
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("Token has expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized("Invalid token") from exc
+    try:
+        return TokenClaims(user_id=UUID(str(payload["sub"])), token_version=int(payload.get("ver", -1)))
+    except (ValueError, TypeError) as exc:
+        raise Unauthorized("Invalid token") from exc
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized("Missing Authorization header")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()

@@ -1,0 +1,78 @@
+"""Structured logging and the per-request guard that wraps every handler.
+
+Powertools runs its request-validation middleware before any global middleware, so what must
+see every request and response, even a 400 from validation, wraps `app.resolve` here:
+the request id, the body-size limit, and the access log line.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
+
+from shared.errors import PayloadTooLarge
+from shared.responses import proxy_failure
+from shared.settings import get_settings
+
+logger = Logger(use_rfc3339=True)
+
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_REQUEST_KEYS = ("request_id", "method", "path", "user_id")
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def header(event: dict[str, Any], name: str) -> str | None:
+    """Case-insensitive header lookup on a raw REST v1 event."""
+    lowered = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == lowered:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def request_id_of(event: dict[str, Any]) -> str:
+    client_id = header(event, "X-Request-ID")
+    if client_id and _CLIENT_REQUEST_ID.match(client_id):
+        return client_id
+    return str((event.get("requestContext") or {}).get("requestId") or "")
+
+
+def add_headers(result: dict[str, Any], headers: dict[str, str]) -> None:
+    """Add headers to a proxy result that may use `headers`, `multiValueHeaders` or both."""
+    if "multiValueHeaders" in result:
+        multi = result["multiValueHeaders"] = dict(result["multiValueHeaders"] or {})
+        for name, value in headers.items():
+            multi[name] = [value]
+    else:
+        result["headers"] = {**(result.get("headers") or {}), **headers}
+
+
+def body_size(event: dict[str, Any]) -> int:
+    body = event.get("body") or ""
+    size = len(body.encode()) if isinstance(body, str) else len(body)
+    return size * 3 // 4 if event.get("isBase64Encoded") else size
+
+
+@lambda_handler_decorator
+def request_guard(handler: Handler, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    request_id = request_id_of(event)
+    logger.remove_keys(list(_REQUEST_KEYS))
+    logger.append_keys(request_id=request_id, method=event.get("httpMethod"), path=event.get("path"))
+    if body_size(event) > get_settings().max_body_bytes:
+        result = proxy_failure(PayloadTooLarge(f"Request body exceeds {get_settings().max_body_bytes} bytes"))
+    else:
+        result = handler(event, context)
+    add_headers(result, {"X-Request-ID": request_id})
+    logger.info("request", extra={
+        "status": result.get("statusCode"),
+        "route": event.get("resource"),
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    })
+    return result

@@ -1,0 +1,63 @@
+"""CLI: python -m local.gateway --template FILE [--host H] [--port P] [--env-file F]."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+
+from .server import GatewayConfig, _new_loop, serve
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m local.gateway", description=__doc__)
+    p.add_argument("--template", "-t", default="template.yaml", help="SAM template (default: template.yaml)")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="0 = any free port")
+    p.add_argument("--env-file", "-n", help="SAM env-vars JSON: {Parameters: {...}, FunctionId: {...}}")
+    p.add_argument("--max-workers", type=int, default=int(os.environ.get("GATEWAY_MAX_WORKERS", "4")),
+                   help="warm workers per function (env GATEWAY_MAX_WORKERS, default 4)")
+    p.add_argument("--eager", action="store_true", default=os.environ.get("GATEWAY_EAGER", "") not in ("", "0"),
+                   help="start one worker per function at startup instead of on first request")
+    p.add_argument("--integration-timeout", type=float,
+                   default=float(os.environ.get("GATEWAY_INTEGRATION_TIMEOUT", "29")),
+                   help="API Gateway integration timeout in seconds (default 29)")
+    p.add_argument("--no-reload", action="store_true", help="do not restart workers on code changes")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    overrides = {}
+    if args.env_file:
+        with open(args.env_file, encoding="utf-8") as fh:
+            overrides = json.load(fh)
+    config = GatewayConfig(
+        template=args.template,
+        host=args.host,
+        port=args.port,
+        env_overrides=overrides,
+        max_workers=args.max_workers,
+        eager=args.eager,
+        integration_timeout=args.integration_timeout,
+        reload=not args.no_reload,
+    )
+    loop = _new_loop()
+    asyncio.set_event_loop(loop)
+    task = loop.create_task(serve(config))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        loop.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Factories for users and tokens, straight through the database (no HTTP, no bcrypt cost)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine, insert
+
+from shared.auth.tokens import issue_token
+from shared.tables import users
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class TestUser:
+    id: uuid.UUID
+    email: str
+    roles: tuple[str, ...]
+    token: str
+
+
+def make_user(database_url: str, *, email: str | None = None, name: str = "Test User",
+              roles: tuple[str, ...] = ("user",), password: str = DEFAULT_PASSWORD) -> TestUser:
+    """Insert a user and return it with a valid token (JWT_SECRET must be set in the env)."""
+    import bcrypt
+
+    email = (email or f"user-{uuid.uuid4().hex[:10]}@example.com").lower()
+    password_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()  # cheap cost for tests
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        user_id = connection.execute(
+            insert(users).values(email=email, name=name, roles=list(roles), password_hash=password_hash)
+            .returning(users.c.id)
+        ).scalar_one()
+    engine.dispose()
+    return TestUser(id=user_id, email=email, roles=roles, token=issue_token(user_id, email, list(roles), 0))
