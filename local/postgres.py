@@ -40,7 +40,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _require_binaries() -> None:
+def require_binaries() -> None:
     missing = [name for name in ("initdb", "pg_ctl", "postgres") if shutil.which(name) is None]
     if missing:
         raise PostgresError(
@@ -85,10 +85,11 @@ class PostgresCluster:
         return (self.data_dir / "PG_VERSION").exists()
 
     def init(self) -> None:
-        _require_binaries()
+        require_binaries()
         self._own(self.data_dir)
-        result = self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-                           "--no-locale")
+        result = self._run(
+            "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale"
+        )
         if result.returncode != 0:
             raise PostgresError(f"initdb failed in {self.data_dir}:\n{result.stderr.strip()}")
 
@@ -96,17 +97,31 @@ class PostgresCluster:
         return self._run("pg_ctl", "status", "-D", str(self.data_dir), timeout=10).returncode == 0
 
     def start(self, wait_seconds: float = 30) -> None:
-        _require_binaries()
+        require_binaries()
         if not self.initialised():
             self.init()
         if self.running():
             raise PostgresError(f"a Postgres server is already running on {self.data_dir}; stop it first")
         if not port_is_free(self.host, self.port):
             raise PostgresError(f"port {self.port} on {self.host} is taken; choose another with PG_PORT")
-        options = f"-c listen_addresses={self.host} -p {self.port} -k {self.data_dir} -c fsync=off -c max_connections=200"
+        options = (
+            f"-c listen_addresses={self.host} -p {self.port} -k {self.data_dir} -c fsync=off -c max_connections=200"
+        )
         log = self.data_dir / "server.log"
-        result = self._run("pg_ctl", "start", "-D", str(self.data_dir), "-l", str(log), "-o", options,
-                           "-w", "-t", str(int(wait_seconds)), timeout=wait_seconds + 10)
+        result = self._run(
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(wait_seconds)),
+            timeout=wait_seconds + 10,
+        )
         if result.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else result.stderr
             raise PostgresError(f"Postgres did not start on port {self.port}:\n{tail.strip()}")
@@ -138,6 +153,7 @@ def accessible_by_postgres(path: Path) -> bool:
     if os.geteuid() != 0:
         return True
     probe = path if path.exists() else path.parent
-    result = subprocess.run(["runuser", "-u", SUPERUSER, "--", "test", "-x", str(probe)],
-                            capture_output=True, check=False)
+    result = subprocess.run(
+        ["runuser", "-u", SUPERUSER, "--", "test", "-x", str(probe)], capture_output=True, check=False
+    )
     return result.returncode == 0

@@ -18,6 +18,7 @@ os.environ.setdefault("AWS_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+os.environ["JWT_SECRET"] = TEST_JWT_SECRET  # factories sign tokens outside any handler
 
 
 @pytest.fixture(scope="session")

@@ -18,13 +18,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="0 = any free port")
     p.add_argument("--env-file", "-n", help="SAM env-vars JSON: {Parameters: {...}, FunctionId: {...}}")
-    p.add_argument("--max-workers", type=int, default=int(os.environ.get("GATEWAY_MAX_WORKERS", "4")),
-                   help="warm workers per function (env GATEWAY_MAX_WORKERS, default 4)")
-    p.add_argument("--eager", action="store_true", default=os.environ.get("GATEWAY_EAGER", "") not in ("", "0"),
-                   help="start one worker per function at startup instead of on first request")
-    p.add_argument("--integration-timeout", type=float,
-                   default=float(os.environ.get("GATEWAY_INTEGRATION_TIMEOUT", "29")),
-                   help="API Gateway integration timeout in seconds (default 29)")
+    p.add_argument(
+        "--max-workers",
+        type=int,
+        default=int(os.environ.get("GATEWAY_MAX_WORKERS", "4")),
+        help="warm workers per function (env GATEWAY_MAX_WORKERS, default 4)",
+    )
+    p.add_argument(
+        "--eager",
+        action="store_true",
+        default=os.environ.get("GATEWAY_EAGER", "") not in ("", "0"),
+        help="start one worker per function at startup instead of on first request",
+    )
+    p.add_argument(
+        "--integration-timeout",
+        type=float,
+        default=float(os.environ.get("GATEWAY_INTEGRATION_TIMEOUT", "29")),
+        help="API Gateway integration timeout in seconds (default 29)",
+    )
     p.add_argument("--no-reload", action="store_true", help="do not restart workers on code changes")
     return p.parse_args(argv)
 

@@ -101,11 +101,11 @@ def build_event(
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     content_type = user_agent = host = None
-    for name, value in raw_headers:
-        lname = name.lower()
+    for raw_name, value in raw_headers:
+        lname = raw_name.lower()
         if lname in _DROPPED:
             continue
-        name = _RECASED.get(lname, name)
+        name = _RECASED.get(lname, raw_name)
         if lname == "content-type":
             content_type = value
         elif lname == "user-agent":

@@ -6,6 +6,7 @@ costs a few ms per scan for a small project.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -22,10 +23,8 @@ def snapshot(dirs: list[Path]) -> dict[str, float]:
             for name in files:
                 if name.endswith(".py"):
                     p = os.path.join(root, name)
-                    try:
+                    with contextlib.suppress(OSError):  # deleted while scanning
                         out[p] = os.stat(p).st_mtime_ns
-                    except OSError:
-                        pass
     return out
 
 

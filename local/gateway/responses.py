@@ -39,6 +39,37 @@ def _header_str(value: Any) -> str:
     raise MalformedResponse(f"header value {value!r} is not a string")
 
 
+def _status(result: dict[str, Any]) -> int:
+    raw = result.get("statusCode")
+    if raw is None:
+        return 200
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise MalformedResponse("statusCode is not a number")
+    try:
+        status = int(raw)
+    except ValueError as exc:
+        raise MalformedResponse("statusCode is not a number") from exc
+    if not 100 <= status <= 599:
+        raise MalformedResponse("statusCode out of range")
+    return status
+
+
+def _headers(result: dict[str, Any]) -> dict[str, list[str]]:
+    """multiValueHeaders are merged with headers; a name in both keeps the multi values."""
+    single = result.get("headers")
+    multi = result.get("multiValueHeaders")
+    if single is not None and not isinstance(single, dict):
+        raise MalformedResponse("headers is not a map")
+    if multi is not None and not isinstance(multi, dict):
+        raise MalformedResponse("multiValueHeaders is not a map")
+    merged = {str(name): [_header_str(value)] for name, value in (single or {}).items()}
+    for name, values in (multi or {}).items():
+        if not isinstance(values, list):
+            raise MalformedResponse("multiValueHeaders values must be lists")
+        merged[str(name)] = [_header_str(v) for v in values]
+    return merged
+
+
 def proxy_to_http(result: Any, api: ApiSpec, accept: str | None) -> HttpResponse:
     """Convert a handler's return value; raises MalformedResponse where AWS answers 502."""
     if not isinstance(result, dict):
@@ -46,52 +77,28 @@ def proxy_to_http(result: Any, api: ApiSpec, accept: str | None) -> HttpResponse
     extra = set(result) - ALLOWED_KEYS
     if extra:
         raise MalformedResponse(f"unexpected keys {sorted(extra)}")
-    raw_status = result.get("statusCode")
-    if raw_status is None:
-        status = 200
-    else:
-        if isinstance(raw_status, bool) or not isinstance(raw_status, (int, str)):
-            raise MalformedResponse("statusCode is not a number")
-        try:
-            status = int(raw_status)
-        except ValueError as exc:
-            raise MalformedResponse("statusCode is not a number") from exc
-        if not 100 <= status <= 599:
-            raise MalformedResponse("statusCode out of range")
-    headers_in = result.get("headers")
-    multi_in = result.get("multiValueHeaders")
-    if headers_in is not None and not isinstance(headers_in, dict):
-        raise MalformedResponse("headers is not a map")
-    if multi_in is not None and not isinstance(multi_in, dict):
-        raise MalformedResponse("multiValueHeaders is not a map")
-    # multiValueHeaders are merged with headers; a name in both keeps the multi values.
-    merged: dict[str, list[str]] = {}
-    for name, value in (headers_in or {}).items():
-        merged[str(name)] = [_header_str(value)]
-    for name, values in (multi_in or {}).items():
-        if not isinstance(values, list):
-            raise MalformedResponse("multiValueHeaders values must be lists")
-        merged[str(name)] = [_header_str(v) for v in values]
+    status = _status(result)
+    merged = _headers(result)
     body = result.get("body")
     if body is not None and not isinstance(body, str):
         raise MalformedResponse("body is not a string")
     is_b64 = result.get("isBase64Encoded", False)
     if not isinstance(is_b64, bool):
         raise MalformedResponse("isBase64Encoded is not a boolean")
-    out: list[tuple[str, str]] = []
-    content_type = None
-    for name, values in merged.items():
-        if name.lower() == "content-type":
-            content_type = values[-1]
-        out.extend((name, v) for v in values)
+    out = [(name, v) for name, values in merged.items() for v in values]
+    content_type = next((vs[-1] for n, vs in merged.items() if n.lower() == "content-type"), None)
     if content_type is None:
         out.append(("Content-Type", "application/json"))
     data = (body or "").encode("utf-8")
     # API Gateway converts base64 to binary only when the API declares a matching binary
     # media type (request Accept, or the response Content-Type); otherwise the text passes.
-    if is_b64 and data and (
-        media_type_matches(accept, api.binary_media_types)
-        or media_type_matches(content_type, api.binary_media_types)
+    if (
+        is_b64
+        and data
+        and (
+            media_type_matches(accept, api.binary_media_types)
+            or media_type_matches(content_type, api.binary_media_types)
+        )
     ):
         try:
             data = base64.b64decode(data, validate=True)
@@ -120,9 +127,7 @@ def gateway_response(kind: str, api: ApiSpec, request_id: str) -> HttpResponse:
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
     body = json.dumps({"message": message}).encode()
-    custom = api.gateway_responses.get(kind) or api.gateway_responses.get(
-        _FALLBACK.get(kind, "DEFAULT_5XX")
-    )
+    custom = api.gateway_responses.get(kind) or api.gateway_responses.get(_FALLBACK.get(kind, "DEFAULT_5XX"))
     if custom:
         status = custom["status"] or status
         templates = custom["templates"]

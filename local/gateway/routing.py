@@ -66,9 +66,7 @@ class Router:
     def _pick(methods: dict[str, Route], method: str) -> Route | None:
         return methods.get(method) or methods.get("ANY")
 
-    def _walk(
-        self, node: _Node, segs: list[str], i: int, method: str, params: dict[str, str]
-    ) -> Route | None:
+    def _walk(self, node: _Node, segs: list[str], i: int, method: str, params: dict[str, str]) -> Route | None:
         if i == len(segs):
             return self._pick(node.methods, method)
         seg = segs[i]

@@ -32,11 +32,26 @@ from .workers import FunctionPool, function_env
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway payload limit
 _REASONS = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 301: "Moved Permanently",
-    302: "Found", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-    404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
-    415: "Unsupported Media Type", 422: "Unprocessable Entity", 429: "Too Many Requests",
-    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
     504: "Gateway Timeout",
 }
 
@@ -128,8 +143,7 @@ class Gateway:
             grouped.setdefault((r.function, r.path), []).append(r.method)
         base = f"http://{self.config.host}:{self.port}"
         return [
-            f"Mounting {fn} at {base}{path} [{', '.join(sorted(methods))}]"
-            for (fn, path), methods in grouped.items()
+            f"Mounting {fn} at {base}{path} [{', '.join(sorted(methods))}]" for (fn, path), methods in grouped.items()
         ]
 
     async def close(self) -> None:
@@ -205,8 +219,17 @@ class Gateway:
 
 class Request:
     __slots__ = (
-        "method", "path", "query", "headers", "body", "peer", "keep_alive", "too_large",
-        "request_id", "resource", "function",
+        "body",
+        "function",
+        "headers",
+        "keep_alive",
+        "method",
+        "path",
+        "peer",
+        "query",
+        "request_id",
+        "resource",
+        "too_large",
     )
 
     def __init__(self) -> None:
@@ -344,11 +367,22 @@ class HttpProtocol(asyncio.Protocol):
         if req is not None and req.request_id:
             lines.append(f"x-amzn-RequestId: {req.request_id}")
         body = b"" if req is not None and req.method == "HEAD" else resp.body
-        lines.append(f"Date: {formatdate(usegmt=True)}")
+        lines.append(_http_date())
         lines.append(f"Content-Length: {len(resp.body)}")
         lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
         self.transport.write(head + body)
+
+
+_date_cache: list[Any] = [0, ""]
+
+
+def _http_date() -> str:
+    """Date header, formatted once per second (hot path)."""
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[:] = [now, f"Date: {formatdate(now, usegmt=True)}"]
+    return str(_date_cache[1])
 
 
 # -- embedding API ---------------------------------------------------------------------
@@ -401,9 +435,7 @@ def start_in_thread(
     `options` are GatewayConfig fields (max_workers, eager, integration_timeout, reload,
     stdout, stderr); unset ones come from the GATEWAY_* environment variables.
     """
-    config = GatewayConfig.from_env(
-        Path(template), host=host, port=port, env_overrides=env_overrides or {}, **options
-    )
+    config = GatewayConfig.from_env(Path(template), host=host, port=port, env_overrides=env_overrides or {}, **options)
     gateway = Gateway(config)
     loop = _new_loop()
     started = threading.Event()

@@ -53,7 +53,7 @@ _Loader.add_multi_constructor("!", _construct_tag)
 
 def load_yaml(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(fh, Loader=_Loader)
     if not isinstance(data, dict):
         raise TemplateError(f"{path}: not a mapping")
     return data
@@ -133,18 +133,18 @@ class Resolver:
             return name
         rtype = res.get("Type", "")
         props = res.get("Properties") or {}
+        value: Any = None
         if rtype in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
-            return self.resolve(props.get("TableName")) or name
-        if rtype in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
+            value = self.resolve(props.get("TableName"))
+        elif rtype in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
             uri = props.get("ContentUri") or props.get("Content")
-            if isinstance(uri, str):
-                return str((self.base_dir / uri).resolve())
-        if rtype == "AWS::Serverless::Function":
-            return self.resolve(props.get("FunctionName")) or name
-        for key in ("QueueName", "TopicName", "BucketName", "Name"):
-            if key in props:
-                return self.resolve(props[key]) or name
-        return name
+            value = str((self.base_dir / uri).resolve()) if isinstance(uri, str) else None
+        elif rtype == "AWS::Serverless::Function":
+            value = self.resolve(props.get("FunctionName"))
+        else:
+            key = next((k for k in ("QueueName", "TopicName", "BucketName", "Name") if k in props), None)
+            value = self.resolve(props[key]) if key else None
+        return value or name
 
     def get_att(self, name: str, attr: str) -> Any:
         res = self.resources.get(name) or {}
@@ -221,7 +221,7 @@ def _fn_split(r: Resolver, a: list[Any]) -> list[str]:
 
 
 def _fn_getatt(r: Resolver, a: Any) -> Any:
-    res, attr = (a.split(".", 1) if isinstance(a, str) else r.resolve(a))
+    res, attr = a.split(".", 1) if isinstance(a, str) else r.resolve(a)
     return r.get_att(res, attr)
 
 
@@ -271,14 +271,7 @@ def _header_value(value: Any) -> str:
     return text
 
 
-def load_app(template_path: str | os.PathLike[str], region: str | None = None) -> App:
-    path = Path(template_path).resolve()
-    raw = load_yaml(path)
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    r = Resolver(raw, path.parent, region)
-    glob = r.resolve((raw.get("Globals") or {}).get("Function") or {})
-    glob_api = r.resolve((raw.get("Globals") or {}).get("Api") or {})
-
+def _load_apis(r: Resolver, glob_api: dict[str, Any]) -> dict[str, ApiSpec]:
     apis: dict[str, ApiSpec] = {}
     for lid, res in r.resources.items():
         if res.get("Type") != "AWS::Serverless::Api":
@@ -298,7 +291,36 @@ def load_app(template_path: str | os.PathLike[str], region: str | None = None) -
             binary_media_types=[_unescape_media_type(t) for t in props.get("BinaryMediaTypes") or []],
             gateway_responses=responses,
         )
+    return apis
 
+
+def _function_spec(lid: str, props: dict[str, Any], base_dir: Path) -> FunctionSpec:
+    code_uri = props.get("CodeUri") or "."
+    if not isinstance(code_uri, str):
+        raise TemplateError(f"{lid}: CodeUri must be a local folder")
+    # Layers resolve to folders (see Resolver.ref); ARNs of remote layers are skipped.
+    layers = [Path(str(layer)) for layer in props.get("Layers") or [] if Path(str(layer)).is_dir()]
+    env = (props.get("Environment") or {}).get("Variables") or {}
+    return FunctionSpec(
+        logical_id=lid,
+        name=str(props.get("FunctionName") or lid),
+        handler=str(props.get("Handler") or ""),
+        code_dir=(base_dir / code_uri).resolve(),
+        layer_dirs=layers,
+        timeout=int(props.get("Timeout") or 3),
+        memory=int(props.get("MemorySize") or 128),
+        environment={k: _env_str(v) for k, v in env.items()},
+        runtime=str(props.get("Runtime") or "python3.12"),
+    )
+
+
+def load_app(template_path: str | os.PathLike[str], region: str | None = None) -> App:
+    path = Path(template_path).resolve()
+    raw = load_yaml(path)
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    r = Resolver(raw, path.parent, region)
+    glob = r.resolve((raw.get("Globals") or {}).get("Function") or {})
+    apis = _load_apis(r, r.resolve((raw.get("Globals") or {}).get("Api") or {}))
     functions: dict[str, FunctionSpec] = {}
     routes: list[Route] = []
     for lid, res in r.resources.items():
@@ -307,34 +329,13 @@ def load_app(template_path: str | os.PathLike[str], region: str | None = None) -
         if "Condition" in res and not r.condition(res["Condition"]):
             continue
         props = _merge_globals(glob, r.resolve(res.get("Properties") or {}))
-        code_uri = props.get("CodeUri") or "."
-        if not isinstance(code_uri, str):
-            raise TemplateError(f"{lid}: CodeUri must be a local folder")
-        layers = []
-        for layer in props.get("Layers") or []:
-            lp = Path(str(layer))
-            if lp.is_dir():
-                layers.append(lp)
-        env = (props.get("Environment") or {}).get("Variables") or {}
-        functions[lid] = FunctionSpec(
-            logical_id=lid,
-            name=str(props.get("FunctionName") or lid),
-            handler=str(props.get("Handler") or ""),
-            code_dir=(path.parent / code_uri).resolve(),
-            layer_dirs=layers,
-            timeout=int(props.get("Timeout") or 3),
-            memory=int(props.get("MemorySize") or 128),
-            environment={k: _env_str(v) for k, v in env.items()},
-            runtime=str(props.get("Runtime") or "python3.12"),
-        )
+        functions[lid] = _function_spec(lid, props, path.parent)
         for event in (props.get("Events") or {}).values():
             if (event or {}).get("Type") != "Api":
                 continue
             ep = event.get("Properties") or {}
-            api_id = ep.get("RestApiId") or "ServerlessRestApi"
-            api_id = str(api_id)
-            if api_id not in apis:
-                apis[api_id] = ApiSpec(api_id)
+            api_id = str(ep.get("RestApiId") or "ServerlessRestApi")
+            apis.setdefault(api_id, ApiSpec(api_id))
             routes.append(Route(str(ep["Path"]), str(ep["Method"]).upper(), lid, api_id))
     return App(path, functions, apis, routes)
 

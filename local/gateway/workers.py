@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import socket
@@ -192,10 +193,8 @@ class Worker(asyncio.Protocol):
         self.dead = True
         proc = self.proc
         if proc is not None and proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-            except ProcessLookupError:
-                pass
             if reap:  # reap without blocking the loop
                 asyncio.get_running_loop().run_in_executor(None, proc.wait)
         if self.transport is not None:
@@ -227,6 +226,7 @@ class FunctionPool:
         self.waiters: collections.deque[asyncio.Future[Worker | None]] = collections.deque()
         self.generation = 0
         self.all: set[Worker] = set()
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- acquisition -------------------------------------------------------------
     async def acquire(self) -> Worker:
@@ -305,10 +305,8 @@ class FunctionPool:
         for w in list(self.all):
             w.kill(reap=False)
             if w.proc is not None:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     w.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
         self.all.clear()
         self.idle.clear()
         self.total = 0
@@ -330,35 +328,37 @@ class FunctionPool:
         deadline_ms = int((time.time() + fn_timeout) * 1000)
         fut = w.send({"id": request_id, "deadline": deadline_ms, "event": event})
         if fn_timeout <= remaining:
+            # The function's own Timeout fires first: kill the worker -> 502.
             handle = loop.call_later(fn_timeout, self._on_fn_timeout, w, fut)
-            try:
-                msg = await fut
-            except asyncio.TimeoutError:
-                return Outcome("error", detail=f"Task timed out after {fn_timeout:.2f} seconds")
-            except ConnectionError:
-                self._retire(w)
-                return Outcome("error", detail="worker process exited")
-            finally:
-                handle.cancel()
-            self.release(w)
-            return _outcome(msg)
-        done, _ = await asyncio.wait({fut}, timeout=remaining)
-        if not done:
-            # API Gateway gives up; the invocation itself runs on until its own Timeout.
-            loop.create_task(self._finish_late(w, fut, fn_timeout - remaining))
-            return Outcome("timeout")
-        try:
-            msg = fut.result()
-        except ConnectionError:
+            with contextlib.suppress(Exception):  # inspected by _collect
+                await fut
+            handle.cancel()
+        else:
+            done, _ = await asyncio.wait({fut}, timeout=remaining)
+            if not done:
+                # API Gateway gives up; the invocation itself runs on until its own Timeout.
+                task = loop.create_task(self._finish_late(w, fut, fn_timeout - remaining))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+                return Outcome("timeout")
+        return self._collect(w, fut)
+
+    def _collect(self, w: Worker, fut: asyncio.Future[Any]) -> Outcome:
+        exc = fut.exception()
+        if isinstance(exc, asyncio.TimeoutError):
+            return Outcome("error", detail=f"Task timed out after {self.spec.timeout:.2f} seconds")
+        if exc is not None:
             self._retire(w)
             return Outcome("error", detail="worker process exited")
         self.release(w)
-        return _outcome(msg)
+        return _outcome(fut.result())
 
     def _on_fn_timeout(self, w: Worker, fut: asyncio.Future[Any]) -> None:
         if not fut.done():
-            fut.set_exception(asyncio.TimeoutError())
-            self.relay_stderr().write(f"Function '{self.spec.logical_id}' timed out after {self.spec.timeout}s; worker {w.pid} replaced\n")
+            fut.set_exception(TimeoutError())
+            self.relay_stderr().write(
+                f"Function '{self.spec.logical_id}' timed out after {self.spec.timeout}s; worker {w.pid} replaced\n"
+            )
             self._retire(w)
 
     async def _finish_late(self, w: Worker, fut: asyncio.Future[Any], left: float) -> None:

@@ -41,8 +41,13 @@ def sinks() -> tuple[Sink, Sink]:
 def gw(sinks: tuple[Sink, Sink]) -> Iterator[GatewayHandle]:
     out, err = sinks
     handle = start_in_thread(
-        TEMPLATE, port=0, max_workers=4, integration_timeout=29, reload=False,
-        stdout=lambda: out, stderr=lambda: err,
+        TEMPLATE,
+        port=0,
+        max_workers=4,
+        integration_timeout=29,
+        reload=False,
+        stdout=lambda: out,
+        stderr=lambda: err,
     )
     yield handle
     handle.stop()

@@ -20,9 +20,22 @@ def test_cli_prints_routes_and_ready_line(tmp_path: Path) -> None:
     env_file = tmp_path / "env.json"
     env_file.write_text(json.dumps({"Parameters": {"EXTRA_VAR": "cli"}}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "local.gateway", "--template", str(TEMPLATE), "--port", "0",
-         "--env-file", str(env_file), "--no-reload"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "local.gateway",
+            "--template",
+            str(TEMPLATE),
+            "--port",
+            "0",
+            "--env-file",
+            str(env_file),
+            "--no-reload",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

@@ -43,8 +43,13 @@ def keys(obj: Any, prefix: str = "") -> set[str]:
     out = set()
     for k, v in obj.items():
         out.add(prefix + k)
-        if k not in ("headers", "multiValueHeaders", "queryStringParameters",
-                     "multiValueQueryStringParameters", "pathParameters"):
+        if k not in (
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "pathParameters",
+        ):
             out |= keys(v, prefix + k + ".")
     return out
 
@@ -134,7 +139,7 @@ def test_chunked_request_body(gw: GatewayHandle) -> None:
     head, body = raw.split(b"\r\n\r\n", 1)
     assert b"200 OK" in head
     assert json.loads(body)["event"]["body"] == "hello world"
-    length = int([ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")][0].split(b":")[1])
+    length = int(next(ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")).split(b":")[1])
     assert length == len(body)
 
 
@@ -162,9 +167,15 @@ def test_powertools_accepts_built_event() -> None:
     match = Router([route]).match("POST", "/pt/items/9")
     assert match is not None
     event = build_event(
-        method="POST", raw_path="/pt/items/9", raw_query="q=1&q=2",
+        method="POST",
+        raw_path="/pt/items/9",
+        raw_query="q=1&q=2",
         raw_headers=[("Content-Type", "application/json"), ("User-Agent", "t")],
-        body=b'{"a": 1}', source_ip="10.0.0.1", server_port=8080, match=match, api=ApiSpec("Api"),
+        body=b'{"a": 1}',
+        source_ip="10.0.0.1",
+        server_port=8080,
+        match=match,
+        api=ApiSpec("Api"),
     )
     pe = APIGatewayProxyEvent(event)
     assert pe.http_method == "POST" and pe.path == "/pt/items/9"

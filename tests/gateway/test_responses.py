@@ -20,7 +20,10 @@ BIN_API = ApiSpec("Api", binary_media_types=["image/png"])
 @pytest.mark.parametrize(
     "result",
     [
-        None, [], "str", 1,
+        None,
+        [],
+        "str",
+        1,
         {"statusCode": 200, "extra": 1},
         {"statusCode": "abc"},
         {"statusCode": True},
@@ -65,8 +68,15 @@ def test_base64_decoding_rules() -> None:
 
 
 BAD_KINDS = [
-    "exception", "not-dict", "string", "extra-key", "bad-status", "bad-body",
-    "bad-headers", "headers-list", "not-serializable",
+    "exception",
+    "not-dict",
+    "string",
+    "extra-key",
+    "bad-status",
+    "bad-body",
+    "bad-headers",
+    "headers-list",
+    "not-serializable",
 ]
 
 
@@ -80,8 +90,13 @@ def test_502_over_http(http: requests.Session, gw: GatewayHandle, kind: str) -> 
 
 @pytest.mark.parametrize(
     ("kind", "status", "body"),
-    [("str-status", 201, b"created"), ("no-status", 200, b"implicit 200"),
-     ("no-body", 204, b""), ("empty", 200, b""), ("decimal", 200, b"dec")],
+    [
+        ("str-status", 201, b"created"),
+        ("no-status", 200, b"implicit 200"),
+        ("no-body", 204, b""),
+        ("empty", 200, b""),
+        ("decimal", 200, b"dec"),
+    ],
 )
 def test_accepted_over_http(http: requests.Session, gw: GatewayHandle, kind: str, status: int, body: bytes) -> None:
     r = http.get(f"{gw.url}/shapes/{kind}")

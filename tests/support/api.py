@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 from local.gateway.events import build_event
 from local.gateway.routing import Router
 from local.gateway.template import load_app
-
 from shared.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -32,7 +32,7 @@ def header(event: dict[str, Any], name: str) -> str | None:
     lowered = name.lower()
     for key, value in (event.get("headers") or {}).items():
         if key.lower() == lowered:
-            return value  # type: ignore[no-any-return]
+            return str(value)
     return None
 
 

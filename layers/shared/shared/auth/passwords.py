@@ -1,4 +1,4 @@
-"""bcrypt hashing with the 8–72 byte rule checked first, so bcrypt itself never raises."""
+"""bcrypt hashing with the 8-72 byte rule checked first, so bcrypt itself never raises."""
 
 from __future__ import annotations
 
@@ -12,9 +12,19 @@ MIN_BYTES = 8
 MAX_BYTES = 72  # bcrypt's limit; longer input would be silently truncated or rejected
 
 
+def _utf8(password: str) -> bytes:
+    # surrogatepass: a lone surrogate (JSON "\ud800") encodes to bytes no valid UTF-8 password has,
+    # so it can be compared (and never matches) instead of raising UnicodeEncodeError → 500.
+    return password.encode("utf-8", "surrogatepass")
+
+
 def password_problem(password: str) -> str | None:
     """Why a new password is unacceptable, or None."""
-    size = len(password.encode("utf-8"))
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Password must be valid UTF-8 text"
+    size = len(_utf8(password))
     if size < MIN_BYTES:
         return f"Password must be at least {MIN_BYTES} bytes"
     if size > MAX_BYTES:
@@ -26,23 +36,23 @@ def hash_password(password: str) -> str:
     if password_problem(password):
         raise ValueError("password violates the length rule")
     salt = bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)
-    return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
+    return bcrypt.hashpw(_utf8(password), salt).decode("ascii")
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> bytes:
+@lru_cache(maxsize=4)
+def _dummy_hash(rounds: int) -> bytes:
     # Same cost as real hashes, so a login for an unknown email takes as long as a wrong password.
-    return hash_password("dummy-password-for-timing").encode("ascii")
+    return bcrypt.hashpw(b"dummy-password-for-timing", bcrypt.gensalt(rounds=rounds))
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     """Constant-work check: always runs one bcrypt comparison, even without a stored hash."""
-    encoded = password.encode("utf-8")
+    encoded = _utf8(password)
     if len(encoded) > MAX_BYTES:
         encoded = encoded[:MAX_BYTES]  # compared only for timing; the result is forced to False below
         password_hash = None
-    stored = password_hash.encode("ascii") if password_hash else _dummy_hash()
     try:
+        stored = password_hash.encode("ascii") if password_hash else _dummy_hash(get_settings().bcrypt_rounds)
         matches = bcrypt.checkpw(encoded, stored)
     except ValueError:  # a malformed stored hash is a mismatch, not a crash
         matches = False

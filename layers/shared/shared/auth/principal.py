@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from sqlalchemy import select
 
@@ -60,7 +61,8 @@ def admin_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> 
     return next_middleware(app)
 
 
-def current_principal(app: APIGatewayRestResolver) -> Principal:
+def current_principal(app: BaseRouter) -> Principal:
+    """The caller resolved by `authenticated`; pass the resolver or a Router included in it."""
     principal = app.context.get("principal")
     if not isinstance(principal, Principal):
         raise Unauthorized()

@@ -1,0 +1,1 @@
+"""Orders function: orders, the status machine, filters, stats and idempotent creation."""

@@ -1,0 +1,101 @@
+"""Order use cases. Each runs in one `shared.db.transaction()`; errors are typed (`shared.errors`)."""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import Any
+from uuid import UUID
+
+from orders_api import repository
+from orders_api.filters import OrderFilter
+from orders_api.models import Order, OrderItemsRequest, OrderStats
+from orders_api.status_machine import EDITABLE_STATUS, check_editable, check_transition
+from shared.auth.principal import Principal
+from shared.db import transaction
+from shared.errors import Forbidden, InvalidStatusTransition, NotFound
+
+ORDER_NOT_FOUND = "Order not found"
+
+
+def _owner_scope(principal: Principal) -> UUID | None:
+    """Admins see every order; anyone else only their own (enforced in the query)."""
+    return None if principal.is_admin else principal.user_id
+
+
+def create_order(user_id: UUID, request: OrderItemsRequest) -> Order:
+    with transaction() as connection:
+        return repository.insert_order(connection, user_id, request.items, request.total)
+
+
+def get_order(principal: Principal, order_id: UUID) -> Order:
+    with transaction() as connection:
+        order = repository.find_order(connection, order_id, _owner_scope(principal))
+    if order is None:
+        raise NotFound(ORDER_NOT_FOUND)
+    return order
+
+
+def list_scope(principal: Principal, requested_user: UUID | None) -> UUID | None:
+    """Whose orders a listing covers. A non-admin may name only themself in `user_id=` (else 403)."""
+    if principal.is_admin:
+        return requested_user
+    if requested_user is not None and requested_user != principal.user_id:
+        raise Forbidden("Only an admin can list another user's orders")
+    return principal.user_id
+
+
+def list_orders(query: OrderFilter, *, page: int, limit: int) -> dict[str, Any]:
+    with transaction() as connection:
+        found, total = repository.list_orders(connection, query, page=page, limit=limit)
+    return {
+        "orders": [order.to_json() for order in found],
+        "pagination": {"page": page, "limit": limit, "total": total, "pages": ceil(total / limit)},
+    }
+
+
+def update_items(principal: Principal, order_id: UUID, request: OrderItemsRequest) -> Order:
+    owner = _owner_scope(principal)
+    with transaction() as connection:
+        updated = repository.replace_items(connection, order_id, owner, items=request.items, total=request.total,
+                                           expected_status=EDITABLE_STATUS)
+        if updated is not None:
+            return updated
+        # Not updated: say why — missing/not yours, or no longer editable.
+        current = repository.find_order(connection, order_id, owner)
+    if current is None:
+        raise NotFound(ORDER_NOT_FOUND)
+    check_editable(current.status)
+    raise InvalidStatusTransition("Order changed concurrently; reload and retry")
+
+
+def change_status(principal: Principal, order_id: UUID, target: str) -> Order:
+    owner = _owner_scope(principal)
+    with transaction() as connection:
+        current = repository.find_order(connection, order_id, owner)
+        if current is None:
+            raise NotFound(ORDER_NOT_FOUND)
+        check_transition(current.status, target, is_admin=principal.is_admin)
+        # Compare-and-set: if another request moved the order since we read it, nothing matches.
+        changed = repository.change_status(connection, order_id, owner, expected=current.status, target=target)
+    if changed is None:
+        raise InvalidStatusTransition(
+            f"Order status changed from '{current.status}' by another request; reload and retry"
+        )
+    return changed
+
+
+def delete_order(order_id: UUID) -> None:
+    with transaction() as connection:
+        deleted = repository.delete_order(connection, order_id)
+    if not deleted:
+        raise NotFound(ORDER_NOT_FOUND)
+
+
+def my_stats(user_id: UUID) -> OrderStats:
+    with transaction() as connection:
+        return repository.stats(connection, user_id, with_customers=False)
+
+
+def all_stats() -> OrderStats:
+    with transaction() as connection:
+        return repository.stats(connection, None, with_customers=True)

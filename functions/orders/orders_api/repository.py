@@ -1,0 +1,140 @@
+"""SQLAlchemy Core queries on `orders`. Every function takes the open Connection of the caller's
+`shared.db.transaction()` and returns domain objects, never rows.
+
+Ownership lives in the WHERE clause (`owner` is the caller's id for non-admins, None for admins),
+so another user's order is exactly as invisible as a missing one.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from orders_api.filters import OrderFilter
+from orders_api.models import STATUSES, Order, OrderItem, OrderStats
+from shared.jsonutil import dumps
+from shared.tables import orders
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Row
+
+# Items are read as text and parsed with Decimal floats: JSONB keeps 19.99 exact, a float would not.
+_COLUMNS = (
+    orders.c.id, orders.c.user_id, sa.cast(orders.c.items, sa.Text).label("items_json"), orders.c.status,
+    orders.c.total_amount, orders.c.created_at, orders.c.updated_at,
+)
+_SORTS = {
+    "created_at": (orders.c.created_at.asc(), orders.c.id.asc()),
+    "-created_at": (orders.c.created_at.desc(), orders.c.id.desc()),
+    "total_amount": (orders.c.total_amount.asc(), orders.c.created_at.asc(), orders.c.id.asc()),
+    "-total_amount": (orders.c.total_amount.desc(), orders.c.created_at.desc(), orders.c.id.desc()),
+}
+
+
+def _order(row: Row[Any]) -> Order:
+    return Order(id=row.id, user_id=row.user_id, items=json.loads(row.items_json, parse_float=Decimal),
+                 status=row.status, total_amount=row.total_amount, created_at=row.created_at,
+                 updated_at=row.updated_at)
+
+
+def _items_value(items: list[OrderItem]) -> sa.ColumnElement[Any]:
+    # Serialised by us (Decimal written verbatim), so Postgres stores 19.99 as the numeric 19.99.
+    return sa.cast(sa.literal(dumps([item.to_json() for item in items]), sa.Text), JSONB)
+
+
+def _visible(order_id: UUID, owner: UUID | None) -> sa.ColumnElement[bool]:
+    clause = orders.c.id == order_id
+    return clause if owner is None else sa.and_(clause, orders.c.user_id == owner)
+
+
+def insert_order(connection: Connection, user_id: UUID, items: list[OrderItem], total: Decimal) -> Order:
+    row = connection.execute(
+        sa.insert(orders).values(user_id=user_id, items=_items_value(items), total_amount=total, status="created")
+        .returning(*_COLUMNS)
+    ).one()
+    return _order(row)
+
+
+def find_order(connection: Connection, order_id: UUID, owner: UUID | None) -> Order | None:
+    row = connection.execute(sa.select(*_COLUMNS).where(_visible(order_id, owner))).one_or_none()
+    return None if row is None else _order(row)
+
+
+def replace_items(connection: Connection, order_id: UUID, owner: UUID | None, *, items: list[OrderItem],
+                  total: Decimal, expected_status: str) -> Order | None:
+    """Replace items only if the order is still in `expected_status`; None when it is not (or not visible)."""
+    row = connection.execute(
+        sa.update(orders)
+        .where(_visible(order_id, owner), orders.c.status == expected_status)
+        .values(items=_items_value(items), total_amount=total, updated_at=sa.func.now())
+        .returning(*_COLUMNS)
+    ).one_or_none()
+    return None if row is None else _order(row)
+
+
+def change_status(connection: Connection, order_id: UUID, owner: UUID | None, *, expected: str,
+                  target: str) -> Order | None:
+    """Compare-and-set on status: None when someone else changed it first (or it is not visible)."""
+    row = connection.execute(
+        sa.update(orders)
+        .where(_visible(order_id, owner), orders.c.status == expected)
+        .values(status=target, updated_at=sa.func.now())
+        .returning(*_COLUMNS)
+    ).one_or_none()
+    return None if row is None else _order(row)
+
+
+def delete_order(connection: Connection, order_id: UUID) -> bool:
+    deleted = connection.execute(sa.delete(orders).where(orders.c.id == order_id).returning(orders.c.id))
+    return deleted.first() is not None
+
+
+def _conditions(query: OrderFilter) -> list[sa.ColumnElement[bool]]:
+    column_tests: list[tuple[Any, Any]] = [
+        (query.user_id, orders.c.user_id.__eq__),
+        (query.status, orders.c.status.__eq__),
+        (query.min_total, orders.c.total_amount.__ge__),
+        (query.max_total, orders.c.total_amount.__le__),
+        (query.created_from, orders.c.created_at.__ge__),
+        (query.created_before, orders.c.created_at.__lt__),
+    ]
+    return [test(value) for value, test in column_tests if value is not None]
+
+
+def list_orders(connection: Connection, query: OrderFilter, *, page: int, limit: int) -> tuple[list[Order], int]:
+    """One page and the total number of matches, both counted and cut in SQL."""
+    where = _conditions(query)
+    total = connection.execute(sa.select(sa.func.count()).select_from(orders).where(*where)).scalar_one()
+    rows = connection.execute(
+        sa.select(*_COLUMNS).where(*where).order_by(*_SORTS[query.sort]).limit(limit).offset((page - 1) * limit)
+    ).all()
+    return [_order(row) for row in rows], int(total)
+
+
+def stats(connection: Connection, user_id: UUID | None, *, with_customers: bool) -> OrderStats:
+    """Aggregates in one statement; amounts leave cancelled orders out, counts include them."""
+    billable = orders.c.status != "cancelled"
+    columns: list[Any] = [
+        sa.func.count().label("total_orders"),
+        sa.func.coalesce(sa.func.sum(orders.c.total_amount).filter(billable), 0).label("total_amount"),
+        sa.func.coalesce(sa.func.round(sa.func.avg(orders.c.total_amount).filter(billable), 2), 0).label("average"),
+        *(sa.func.count().filter(orders.c.status == status).label(status) for status in STATUSES),
+    ]
+    if with_customers:
+        columns.append(sa.func.count(sa.distinct(orders.c.user_id)).label("unique_customers"))
+    statement = sa.select(*columns).select_from(orders)
+    if user_id is not None:
+        statement = statement.where(orders.c.user_id == user_id)
+    row = connection.execute(statement).one()
+    return OrderStats(
+        total_orders=int(row.total_orders),
+        total_amount=Decimal(row.total_amount),
+        average_order_amount=Decimal(row.average),
+        by_status={status: int(getattr(row, status)) for status in STATUSES},
+        unique_customers=int(row.unique_customers) if with_customers else None,
+    )

@@ -1,0 +1,89 @@
+"""Routes of the orders function: parse → one logic call → envelope. Static paths before `{order_id}`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from orders_api import idempotency, logic
+from orders_api.filters import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SortKey, build_filter
+from orders_api.models import OrderItemsRequest, OrderStatus, StatusChangeRequest
+from shared.auth.principal import ADMIN_ONLY, AUTHENTICATED, current_principal
+from shared.responses import ApiResponse, success
+
+router = APIGatewayRouter()
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+Money = Annotated[Decimal, Query(ge=0, le=Decimal("99999999.99"), allow_inf_nan=False)]
+
+
+@router.post("/v1/orders", middlewares=AUTHENTICATED)
+def create_order(body: OrderItemsRequest) -> ApiResponse:
+    principal = current_principal(router)
+    key = idempotency.validate_key(router.current_event.headers.get(idempotency.HEADER))
+    if key is None:
+        order = logic.create_order(principal.user_id, body)
+        return success({"order": order.to_json()}, status=201)
+    outcome = idempotency.create_once(principal.user_id, key, body, router.lambda_context)
+    headers = {REPLAYED_HEADER: "true"} if outcome.replayed else None
+    return Response(status_code=outcome.status, content_type=content_types.APPLICATION_JSON, body=outcome.body,
+                    headers=headers)
+
+
+@router.get("/v1/orders", middlewares=AUTHENTICATED)
+def list_orders(
+    *,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    min_total: Money | None = None,
+    max_total: Money | None = None,
+    created_from: Annotated[str | None, Query(max_length=64)] = None,
+    created_to: Annotated[str | None, Query(max_length=64)] = None,
+    sort: Annotated[SortKey, Query()] = DEFAULT_SORT,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    user_id: Annotated[UUID | None, Query()] = None,
+) -> ApiResponse:
+    principal = current_principal(router)
+    query = build_filter(user_id=logic.list_scope(principal, user_id), status=status, min_total=min_total,
+                         max_total=max_total, created_from=created_from, created_to=created_to, sort=sort)
+    return success(logic.list_orders(query, page=page, limit=limit))
+
+
+@router.get("/v1/orders/my-stats", middlewares=AUTHENTICATED)
+def my_stats() -> ApiResponse:
+    principal = current_principal(router)
+    return success(logic.my_stats(principal.user_id).to_json())
+
+
+@router.get("/v1/orders/stats", middlewares=ADMIN_ONLY)
+def all_stats() -> ApiResponse:
+    return success(logic.all_stats().to_json())
+
+
+@router.get("/v1/orders/<order_id>", middlewares=AUTHENTICATED)
+def get_order(order_id: UUID) -> ApiResponse:
+    principal = current_principal(router)
+    return success({"order": logic.get_order(principal, order_id).to_json()})
+
+
+@router.put("/v1/orders/<order_id>", middlewares=AUTHENTICATED)
+def update_order(order_id: UUID, body: OrderItemsRequest) -> ApiResponse:
+    principal = current_principal(router)
+    return success({"order": logic.update_items(principal, order_id, body).to_json()})
+
+
+@router.put("/v1/orders/<order_id>/status", middlewares=AUTHENTICATED)
+def change_status(order_id: UUID, body: StatusChangeRequest) -> ApiResponse:
+    principal = current_principal(router)
+    return success({"order": logic.change_status(principal, order_id, body.status).to_json()})
+
+
+@router.delete("/v1/orders/<order_id>", middlewares=ADMIN_ONLY)
+def delete_order(order_id: UUID) -> ApiResponse:
+    logic.delete_order(order_id)
+    return success({"deleted": True, "id": str(order_id)})

@@ -1,0 +1,1 @@
+"""Users function: registration, login, profiles, password changes, admin user management."""

@@ -1,0 +1,82 @@
+"""Use cases of one's own account: register, log in, read/update the profile, change the password.
+
+bcrypt runs outside any database transaction, so a slow hash never holds a connection or a lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from shared.auth.passwords import hash_password, verify_password
+from shared.auth.tokens import issue_token
+from shared.db import transaction
+from shared.errors import InvalidCredentials, Unauthorized
+from shared.settings import get_settings
+from users_api import repository
+from users_api.models import (
+    LoginRequest,
+    PasswordChange,
+    ProfileUpdate,
+    RegisterRequest,
+    User,
+    is_valid_email,
+    normalise_email,
+    user_view,
+)
+
+
+def token_response(user: User) -> dict[str, Any]:
+    token = issue_token(user.id, user.email, list(user.roles), user.token_version)
+    return {
+        "token": token,
+        "token_type": "Bearer",
+        "expires_in": get_settings().jwt_lifetime_seconds,
+        "user": user_view(user),
+    }
+
+
+def register(request: RegisterRequest) -> User:
+    password_hash = hash_password(request.password)
+    with transaction() as connection:
+        return repository.insert_user(connection, email=request.email, name=request.name,
+                                      password_hash=password_hash)
+
+
+def login(request: LoginRequest) -> dict[str, Any]:
+    """Same answer and one bcrypt comparison whether or not the email exists (no enumeration)."""
+    email = normalise_email(request.email)
+    found = None
+    if is_valid_email(email):
+        with transaction() as connection:
+            found = repository.find_credentials(connection, email)
+    user, stored_hash = found if found else (None, None)
+    # verify_password always runs bcrypt: against the dummy hash when there is no user.
+    if not verify_password(request.password, stored_hash) or user is None:
+        raise InvalidCredentials()
+    return token_response(user)
+
+
+def profile(user_id: UUID) -> User:
+    with transaction() as connection:
+        return repository.get_user(connection, user_id)
+
+
+def update_profile(user_id: UUID, request: ProfileUpdate) -> User:
+    changes = request.model_dump(include=request.model_fields_set)
+    with transaction() as connection:
+        return repository.update_profile(connection, user_id, changes)
+
+
+def change_password(user_id: UUID, request: PasswordChange) -> dict[str, Any]:
+    """Check the current password, store the new one, revoke older tokens, return a fresh token."""
+    with transaction() as connection:
+        stored_hash = repository.password_hash_of(connection, user_id)
+    if not verify_password(request.current_password, stored_hash):
+        raise InvalidCredentials("Current password is incorrect")
+    new_hash = hash_password(request.new_password)
+    with transaction() as connection:
+        user = repository.set_password(connection, user_id, new_hash)
+    if user is None:  # deleted meanwhile: the caller's token is now revoked
+        raise Unauthorized("Token has been revoked")
+    return token_response(user)

@@ -1,0 +1,148 @@
+"""Request models (unknown fields rejected), the domain user, and its one public shape.
+
+Decisions (documented here and in the project docs):
+- Email: stripped and lower-cased, then a syntax check only (ASCII local part and domain, a dot
+  in the domain, at most 254 characters); no DNS lookup.
+- Name: surrounding whitespace stripped, then 1-100 characters, no control characters.
+- Password: 8-72 bytes of UTF-8 (bcrypt's limit), checked before bcrypt ever sees it.
+- Roles: a non-empty subset of `user`/`admin`; duplicates collapse; stored as ["user", "admin"] order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from shared.auth.passwords import password_problem
+
+ROLE_ORDER = ("user", "admin")
+NAME_MAX = 100
+EMAIL_MAX = 254
+_EMAIL = re.compile(
+    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def is_valid_email(email: str) -> bool:
+    local = email.partition("@")[0]
+    return len(email) <= EMAIL_MAX and len(local) <= 64 and _EMAIL.fullmatch(email) is not None
+
+
+def is_utf8(value: str) -> bool:
+    """False for strings with lone surrogates (JSON `\\ud800`), which Postgres and bcrypt reject."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(value: str) -> str:
+    if not is_utf8(value):
+        raise ValueError("must be valid UTF-8 text")
+    return value
+
+
+def _email(value: str) -> str:
+    email = normalise_email(_text(value))
+    if not is_valid_email(email):
+        raise ValueError("must be a valid email address")
+    return email
+
+
+def _name(value: str) -> str:
+    name = _text(value).strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise ValueError(f"must be 1 to {NAME_MAX} characters after trimming whitespace")
+    if _CONTROL.search(name):
+        raise ValueError("must not contain control characters")
+    return name
+
+
+def _new_password(value: str) -> str:
+    problem = password_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Name = Annotated[str, AfterValidator(_name)]
+NewPassword = Annotated[str, AfterValidator(_new_password)]
+# Credentials presented for checking: any text; a wrong length is simply a wrong password (401).
+GivenPassword = Annotated[str, Field(max_length=1024), AfterValidator(_text)]
+Role = Literal["user", "admin"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterRequest(Strict):
+    email: Email
+    password: NewPassword
+    name: Name
+
+
+class LoginRequest(Strict):
+    email: Annotated[str, Field(max_length=1024), AfterValidator(_text)]
+    password: GivenPassword
+
+
+class ProfileUpdate(Strict):
+    name: Name | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> ProfileUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of name, email")
+        if any(getattr(self, field) is None for field in self.model_fields_set):
+            raise ValueError("name and email cannot be null")
+        return self
+
+
+class PasswordChange(Strict):
+    current_password: GivenPassword
+    new_password: NewPassword
+
+
+class RolesUpdate(Strict):
+    roles: Annotated[list[Role], Field(min_length=1, max_length=10)]
+
+    def canonical(self) -> list[str]:
+        return [role for role in ROLE_ORDER if role in self.roles]
+
+
+@dataclass(frozen=True)
+class User:
+    id: UUID
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    token_version: int = 0
+
+
+def user_view(user: User) -> dict[str, Any]:
+    """The only shape a user leaves the service in: no hash, no token version."""
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "name": user.name,
+        "roles": list(user.roles),
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }

@@ -1,0 +1,38 @@
+"""Per-container back-off after a DynamoDB failure, and the errors that trigger it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+Clock = Callable[[], float]
+
+# Any SDK failure that is not a decision (a conditional-check failure is a decision).
+DYNAMODB_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+
+
+def is_condition_failure(error: Exception) -> bool:
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") == (
+        "ConditionalCheckFailedException"
+    )
+
+
+class Backoff:
+    """After a failure, skip DynamoDB for `seconds`: one timeout per container, never a retry storm."""
+
+    def __init__(self, seconds: float, clock: Clock = time.time) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._until = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self._clock() < self._until
+
+    def trip(self) -> None:
+        self._until = self._clock() + self.seconds
+
+    def clear(self) -> None:
+        self._until = 0.0

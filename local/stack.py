@@ -1,0 +1,271 @@
+"""The whole local stack as one object: Postgres, the DynamoDB emulation, tables, migrations, gateway.
+
+Used by `make run` (local.runner) and by the end-to-end tests, so both start exactly the same
+thing. Every step has a deadline and raises `StackError` with a message meant for a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from local.postgres import PostgresCluster, PostgresError, accessible_by_postgres, port_is_free, require_binaries
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "template.yaml"
+_READY = re.compile(r"Gateway listening on (http://\S+)")
+FAKE_AWS_ENV = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
+                "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+class StackError(RuntimeError):
+    """Something could not start; the message says what and what to do."""
+
+
+@dataclass
+class StackConfig:
+    state_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str | None = None
+    dynamodb_endpoint_url: str | None = None
+    pg_port: int = 15442
+    dynamodb_port: int = 14566
+    jwt_secret: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    template: Path = TEMPLATE
+    log: IO[str] | None = None  # where child output goes; None = our stdout
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        env = os.environ
+        return cls(
+            state_dir=Path(env.get("STATE_DIR", REPO / ".state")).resolve(),
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(env.get("PORT", "8080")),
+            database_url=env.get("DATABASE_URL") or None,
+            dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
+            pg_port=int(env.get("PG_PORT", "15442")),
+            dynamodb_port=int(env.get("DYNAMODB_PORT", "14566")),
+            jwt_secret=env.get("JWT_SECRET") or None,
+        )
+
+
+def postgres_data_dir(state_dir: Path) -> Path:
+    """The cluster lives in the state folder unless the postgres user cannot reach it."""
+    if accessible_by_postgres(state_dir):
+        return state_dir / "postgres"
+    digest = hashlib.sha256(str(state_dir).encode()).hexdigest()[:10]
+    return Path("/var/tmp") / f"users-orders-api-{digest}" / "postgres"
+
+
+class _Child:
+    """A child process whose output is forwarded line by line; remembers the first ready match."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], sink: IO[str] | None,
+                 ready: re.Pattern[str] | None = None) -> None:
+        self.name = name
+        self.ready_match: re.Match[str] | None = None
+        self._ready = ready
+        self._seen = threading.Event()
+        self._sink = sink
+        self.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, bufsize=1)
+        threading.Thread(target=self._pump, name=f"{name}-output", daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if self._ready is not None and self.ready_match is None:
+                self.ready_match = self._ready.search(line)
+                if self.ready_match:
+                    self._seen.set()
+            sink = self._sink or sys.stdout
+            sink.write(line)
+            sink.flush()
+        self._seen.set()
+
+    def wait_ready(self, timeout: float) -> re.Match[str]:
+        if not self._seen.wait(timeout) or self.ready_match is None:
+            self.stop()
+            raise StackError(f"{self.name} did not become ready within {timeout:.0f} s (see its output above)")
+        return self.ready_match
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def _wait_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers: good enough
+        except OSError:
+            time.sleep(0.1)
+    raise StackError(f"nothing answers at {url} after {timeout:.0f} s")
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.postgres: PostgresCluster | None = None
+        self.database_url = config.database_url or ""
+        self.dynamodb_url = config.dynamodb_endpoint_url or ""
+        self.base_url = ""
+        self._dynamodb: _Child | None = None
+        self._gateway: _Child | None = None
+        self._started_postgres = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        cfg = self.config
+        cfg.state_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.port and not port_is_free(cfg.host, cfg.port):
+            raise StackError(f"port {cfg.port} on {cfg.host} is already in use; stop what uses it or set PORT")
+        try:
+            self._start_postgres()
+            self._start_dynamodb()
+            self._create_tables()
+            self._migrate()
+            self._start_gateway()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for child in (self._gateway, self._dynamodb):
+            if child is not None:
+                child.stop()
+        if self.postgres is not None and self._started_postgres:
+            self.postgres.stop()
+
+    def failed_child(self) -> str | None:
+        """Name of a child that died on its own, if any."""
+        for child in (self._gateway, self._dynamodb):
+            if child is not None and not child.alive():
+                return child.name
+        return None
+
+    # -- pieces ----------------------------------------------------------------------------
+    def _start_postgres(self) -> None:
+        if self.database_url:
+            return
+        try:
+            require_binaries()
+        except PostgresError as exc:
+            raise StackError(str(exc)) from exc
+        self.postgres = PostgresCluster(data_dir=postgres_data_dir(self.config.state_dir), port=self.config.pg_port)
+        try:
+            if self.postgres.initialised() and self.postgres.running():
+                self.postgres.ensure_database()  # left running by an earlier run: reuse it, don't stop it
+            else:
+                self.postgres.start()
+                self._started_postgres = True
+        except PostgresError as exc:
+            raise StackError(str(exc)) from exc
+        self.database_url = self.postgres.url
+
+    def stop_postgres(self) -> None:
+        """Fault injection: stop the private cluster (only one this stack started)."""
+        if self.postgres is None:
+            raise StackError("Postgres is external (DATABASE_URL); cannot stop it")
+        self.postgres.stop(mode="immediate")
+
+    def start_postgres(self) -> None:
+        if self.postgres is None:
+            raise StackError("Postgres is external (DATABASE_URL); cannot start it")
+        self.postgres.start()
+        self._started_postgres = True
+
+    def start_dynamodb_server(self) -> None:
+        port = self.config.dynamodb_port
+        if not port_is_free(self.config.host, port):
+            raise StackError(f"port {port} for the DynamoDB emulation is in use; set DYNAMODB_PORT or "
+                             "DYNAMODB_ENDPOINT_URL")
+        command = [sys.executable, "-m", "local.dynamodb", "--host", self.config.host, "--port", str(port)]
+        self._dynamodb = _Child("dynamodb", command, self._child_env(), self.config.log)
+        self.dynamodb_url = f"http://{self.config.host}:{port}"
+        _wait_http(self.dynamodb_url, 30)
+
+    def stop_dynamodb_server(self) -> None:
+        if self._dynamodb is not None:
+            self._dynamodb.stop()
+            self._dynamodb = None
+
+    def _start_dynamodb(self) -> None:
+        if not self.dynamodb_url:
+            self.start_dynamodb_server()
+
+    def _create_tables(self) -> None:
+        import boto3
+
+        from infra.tables import create_tables
+
+        client = boto3.client("dynamodb", endpoint_url=self.dynamodb_url, region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local")
+        try:
+            create_tables(client, self.config.template)
+        except Exception as exc:  # botocore raises many types; the message is what matters here
+            raise StackError(f"cannot create DynamoDB tables at {self.dynamodb_url}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        command = [sys.executable, "-m", "alembic", "-c", str(REPO / "infra" / "alembic.ini"), "upgrade", "head"]
+        result = subprocess.run(command, env={**self._child_env(), "DATABASE_URL": self.database_url},
+                                capture_output=True, text=True, timeout=120, check=False)
+        if result.returncode != 0:
+            raise StackError(f"database migrations failed:\n{result.stderr.strip()[-2000:]}")
+
+    def jwt_secret(self) -> str:
+        if self.config.jwt_secret:
+            return self.config.jwt_secret
+        path = self.config.state_dir / "jwt_secret"
+        if not path.exists():  # generated once and kept, so tokens survive restarts
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def function_env(self) -> dict[str, str]:
+        return {
+            "DATABASE_URL": self.database_url,
+            "DYNAMODB_ENDPOINT_URL": self.dynamodb_url,
+            "JWT_SECRET": self.jwt_secret(),
+            **FAKE_AWS_ENV,
+            **self.config.extra_env,
+        }
+
+    def _start_gateway(self) -> None:
+        env_file = self.config.state_dir / "env.json"
+        env_file.write_text(json.dumps({"Parameters": self.function_env()}, indent=2))
+        env_file.chmod(0o600)
+        command = [sys.executable, "-m", "local.gateway", "--template", str(self.config.template),
+                   "--host", self.config.host, "--port", str(self.config.port), "--env-file", str(env_file)]
+        self._gateway = _Child("gateway", command, self._child_env(), self.config.log, ready=_READY)
+        self.base_url = self._gateway.wait_ready(60).group(1)
+
+    def _child_env(self) -> dict[str, str]:
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
+        return {**os.environ, **FAKE_AWS_ENV, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}

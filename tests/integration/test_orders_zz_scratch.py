@@ -1,0 +1,30 @@
+from tests.support.api import ApiClient
+from tests.support.users import make_user
+
+def test_smoke(api: ApiClient, database_url: str) -> None:
+    u = make_user(database_url)
+    r = api.post("/v1/orders", json={"items":[{"product":"Laptop","quantity":1,"price":75000.00}]}, token=u.token)
+    print(r.status, r.body)
+    r = api.post("/v1/orders", body='{"items":[{"product":"A","quantity":3,"price":19.99},{"product":"B","quantity":1,"price":0.01}]}', headers={"Content-Type":"application/json","Idempotency-Key":"k1"}, token=u.token)
+    print(r.status, r.headers, r.body)
+    r = api.post("/v1/orders", body='{"items":[{"price":19.99, "product":"A","quantity":3},{"product":"B","quantity":1,"price":0.010}]}', headers={"Content-Type":"application/json","Idempotency-Key":"k1"}, token=u.token)
+    print(r.status, r.headers, r.body)
+    r = api.get("/v1/orders", token=u.token, query={"sort":"total_amount"})
+    print(r.status, r.body)
+    r = api.get("/v1/orders/my-stats", token=u.token)
+    print(r.status, r.body)
+    oid = r and api.get("/v1/orders", token=u.token).data["orders"][0]["id"]
+    r = api.put(f"/v1/orders/{oid}/status", json={"status":"cancelled"}, token=u.token)
+    print(r.status, r.body)
+    r = api.put(f"/v1/orders/{oid}/status", json={"status":"cancelled"}, token=u.token)
+    print(r.status, r.body)
+    r = api.get("/v1/orders/not-a-uuid", token=u.token)
+    print(r.status, r.body)
+    r = api.post("/v1/orders", json={"items":[{"product":"A","quantity":3,"price":19.999}]}, token=u.token)
+    print(r.status, r.body)
+    r = api.post("/v1/orders", body='{"items":[{"product":"A","quantity":3,"price":NaN}]}', headers={"Content-Type":"application/json"}, token=u.token)
+    print(r.status, r.body)
+    r = api.get("/v1/orders", token=u.token, query={"created_from":"nope", "limit": 0})
+    print(r.status, r.body)
+    r = api.post("/v1/orders", json={"items":[{"product":"A","quantity":3,"price":19.99}]})
+    print(r.status, r.body)

@@ -1,0 +1,165 @@
+"""shared.auth.tokens: HS256 only, required claims, expiry, tampering, the bearer header, SSM secret."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+
+from shared.auth.tokens import bearer_token, decode_token, issue_token, signing_secret
+from shared.aws import read_ssm_parameter
+from shared.errors import Unauthorized
+from shared.settings import get_settings
+
+SECRET = "unit-test-secret-that-is-long-enough-0123456789"
+USER_ID = uuid.uuid4()
+
+
+@pytest.fixture(autouse=True)
+def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.delenv("JWT_SECRET_PARAMETER", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+    read_ssm_parameter.cache_clear()
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    payload = {"sub": str(USER_ID), "user_id": str(USER_ID), "email": "a@example.com", "roles": ["user"],
+               "ver": 3, "iat": now, "exp": now + 3600}
+    payload.update(overrides)
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_issued_token_round_trips_with_required_claims() -> None:
+    # Given a token issued for a user at token version 3
+    token = issue_token(USER_ID, "a@example.com", ["user"], 3)
+    # When decoded
+    decoded = decode_token(token)
+    payload = jwt.decode(token, SECRET, algorithms=["HS256"])
+    # Then subject and version come back, with a 24 h lifetime and the spec's claims
+    assert (decoded.user_id, decoded.token_version) == (USER_ID, 3)
+    assert payload["exp"] - payload["iat"] == 86400
+    assert payload["user_id"] == payload["sub"] == str(USER_ID)
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    assert {"email", "roles", "jti"} <= payload.keys()
+
+
+def test_alg_none_is_rejected() -> None:
+    # Given an unsigned token claiming alg "none"
+    token = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}."
+    # When decoded / Then it is refused
+    with pytest.raises(Unauthorized):
+        decode_token(token)
+
+
+def test_other_hmac_algorithm_is_rejected_even_with_the_right_secret() -> None:
+    token = jwt.encode(claims(), SECRET, algorithm="HS512")
+    with pytest.raises(Unauthorized):
+        decode_token(token)
+
+
+def test_tampered_payload_fails_the_signature() -> None:
+    # Given a valid token whose payload is swapped for one with admin roles
+    header, _, signature = issue_token(USER_ID, "a@example.com", ["user"], 0).split(".")
+    forged = f"{header}.{b64(claims(roles=['admin']))}.{signature}"
+    # When decoded / Then the signature check fails
+    with pytest.raises(Unauthorized, match="Invalid token"):
+        decode_token(forged)
+
+
+def test_token_signed_with_another_secret_is_rejected() -> None:
+    token = jwt.encode(claims(), "another-secret-that-is-long-enough-0123456789", algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        decode_token(token)
+
+
+def test_expired_token_is_rejected() -> None:
+    # Given a token that expired a minute ago
+    token = jwt.encode(claims(iat=int(time.time()) - 7200, exp=int(time.time()) - 60), SECRET, algorithm="HS256")
+    # Then it is refused as expired
+    with pytest.raises(Unauthorized, match="expired"):
+        decode_token(token)
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub"])
+def test_token_missing_a_required_claim_is_rejected(missing: str) -> None:
+    # Given a correctly signed token without one required claim
+    token = jwt.encode(claims(**{missing: None}), SECRET, algorithm="HS256")
+    # Then it is refused
+    with pytest.raises(Unauthorized):
+        decode_token(token)
+
+
+@pytest.mark.parametrize("sub", ["not-a-uuid", "", "123"])
+def test_subject_must_be_a_uuid(sub: str) -> None:
+    token = jwt.encode(claims(sub=sub), SECRET, algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        decode_token(token)
+
+
+def test_token_without_version_never_matches_a_stored_version() -> None:
+    # Given a signed token with no "ver" claim / Then it decodes to an impossible version
+    token = jwt.encode(claims(ver=None), SECRET, algorithm="HS256")
+    assert decode_token(token).token_version == -1
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "....", "eyJ.eyJ.sig"])
+def test_garbage_is_unauthorized(garbage: str) -> None:
+    with pytest.raises(Unauthorized):
+        decode_token(garbage)
+
+
+@pytest.mark.parametrize(("header", "token"), [
+    ("Bearer abc.def.ghi", "abc.def.ghi"),
+    ("bearer abc", "abc"),
+    ("  Bearer   abc  ", "abc"),
+])
+def test_bearer_token_extracts_the_token(header: str, token: str) -> None:
+    assert bearer_token(header) == token
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic dXNlcjpwYXNz", "abc.def.ghi"])
+def test_bearer_token_rejects_other_shapes(header: str | None) -> None:
+    with pytest.raises(Unauthorized):
+        bearer_token(header)
+
+
+def test_secret_comes_from_ssm_when_only_the_parameter_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        import boto3
+
+        # Given the secret stored as an SSM SecureString and only its name in the environment
+        boto3.client("ssm", region_name="us-east-1").put_parameter(
+            Name="users-orders/jwt-secret", Value="ssm-secret-value-long-enough-0123456789", Type="SecureString")
+        monkeypatch.setenv("JWT_SECRET", "")
+        monkeypatch.setenv("JWT_SECRET_PARAMETER", "users-orders/jwt-secret")
+        get_settings.cache_clear()
+        read_ssm_parameter.cache_clear()
+        # When a token is issued and decoded
+        token = issue_token(USER_ID, "a@example.com", ["user"], 0)
+        # Then the decrypted parameter is the signing key
+        assert signing_secret() == "ssm-secret-value-long-enough-0123456789"
+        assert jwt.decode(token, "ssm-secret-value-long-enough-0123456789", algorithms=["HS256"])["sub"]
+        assert decode_token(token).user_id == USER_ID
+
+
+def test_no_secret_configured_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", "")
+    get_settings.cache_clear()
+    with pytest.raises(RuntimeError, match="JWT secret"):
+        signing_secret()
