@@ -88,13 +88,13 @@ class _Child:
     def _pump(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
+            sink = self._sink or sys.stdout
+            sink.write(line)
+            sink.flush()
             if self._ready is not None and self.ready_match is None:
                 self.ready_match = self._ready.search(line)
                 if self.ready_match:
                     self._seen.set()
-            sink = self._sink or sys.stdout
-            sink.write(line)
-            sink.flush()
         self._seen.set()
 
     def wait_ready(self, timeout: float) -> re.Match[str]:

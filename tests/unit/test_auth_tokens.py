@@ -17,7 +17,7 @@ from shared.aws import read_ssm_parameter
 from shared.errors import Unauthorized
 from shared.settings import get_settings
 
-SECRET = "unit-test-secret-that-is-long-enough-0123456789"
+SECRET = "unit-test-secret-that-is-long-enough-for-hs512-too-0123456789abcdef"
 USER_ID = uuid.uuid4()
 
 

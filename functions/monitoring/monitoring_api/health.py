@@ -40,5 +40,16 @@ def _ping_dynamodb() -> None:
     )
 
 
+def breaker_states() -> dict[str, dict[str, Any]]:
+    """Every breaker as stored in the shared table (or this container's fallback when it is down)."""
+    from shared.protection.circuit_breaker import SERVICES, get_breaker
+
+    states = {}
+    for name in SERVICES:
+        breaker = get_breaker(name)
+        states[name] = breaker.state(fresh=True).public(breaker.reset_timeout, time.time())
+    return states
+
+
 def dependency_checks() -> dict[str, dict[str, Any]]:
     return {"database": _timed(_ping_database), "dynamodb": _timed(_ping_dynamodb)}

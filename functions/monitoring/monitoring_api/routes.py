@@ -1,11 +1,18 @@
 """Routes of the monitoring function."""
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from monitoring_api.health import dependency_checks
+from monitoring_api.health import breaker_states, dependency_checks
+from shared.auth.principal import AUTHENTICATED
+from shared.errors import ServiceUnavailable
 from shared.jsonutil import dumps
-from shared.responses import ApiResponse
+from shared.protection.backoff import DYNAMODB_ERRORS
+from shared.protection.metrics import DEFAULT_MINUTES, MAX_MINUTES, summarize
+from shared.responses import ApiResponse, success
 
 router = APIGatewayRouter()
 
@@ -13,10 +20,24 @@ router = APIGatewayRouter()
 @router.get("/health")
 def get_health() -> ApiResponse:
     checks = dependency_checks()
-    healthy = all(check["status"] == "up" for check in checks.values())
-    data = {"status": "healthy" if healthy else "degraded", "checks": checks}
+    breakers = breaker_states()
+    healthy = all(check["status"] == "up" for check in checks.values()) and not any(
+        breaker["state"] == "open" for breaker in breakers.values()
+    )
+    data = {"status": "healthy" if healthy else "degraded", "checks": checks, "circuit_breakers": breakers}
     return Response(
         status_code=200 if healthy else 503,
         content_type="application/json",
         body=dumps({"success": healthy, "data": data}),
     )
+
+
+@router.get("/metrics", middlewares=AUTHENTICATED)
+def get_metrics(minutes: Annotated[int, Query(ge=1, le=MAX_MINUTES)] = DEFAULT_MINUTES) -> ApiResponse:
+    """Counters of every function instance over the last `minutes` minutes (default 15)."""
+    try:
+        data = summarize(minutes)
+    except DYNAMODB_ERRORS as error:
+        raise ServiceUnavailable("Metrics storage is unavailable", retry_after=5) from error
+    data["circuit_breakers"] = breaker_states()
+    return success(data)

@@ -23,9 +23,10 @@ from shared.tables import orders
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row
 
+# `orders.c["items"]`: `.c.items` is the ColumnCollection method, not the column.
 # Items are read as text and parsed with Decimal floats: JSONB keeps 19.99 exact, a float would not.
 _COLUMNS = (
-    orders.c.id, orders.c.user_id, sa.cast(orders.c.items, sa.Text).label("items_json"), orders.c.status,
+    orders.c.id, orders.c.user_id, sa.cast(orders.c["items"], sa.Text).label("items_json"), orders.c.status,
     orders.c.total_amount, orders.c.created_at, orders.c.updated_at,
 )
 _SORTS = {

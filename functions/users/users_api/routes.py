@@ -19,7 +19,8 @@ from users_api.models import LoginRequest, PasswordChange, ProfileUpdate, Regist
 
 router = APIGatewayRouter()
 
-Page = Annotated[int, Query(ge=1)]
+PAGE_MAX = 2**31 - 1  # beyond any real page; bounds what reaches JSON (64-bit) and SQL
+Page = Annotated[int, Query(ge=1, le=PAGE_MAX)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 SearchQuery = Annotated[str, Query(min_length=1, max_length=100)]
 

@@ -78,6 +78,25 @@ def reset_engine() -> None:
 
 @contextmanager
 def transaction() -> Iterator[Connection]:
-    """One database transaction: committed on success, rolled back on any exception."""
-    with get_engine().begin() as connection:
-        yield connection
+    """One database transaction: committed on success, rolled back on any exception.
+
+    Guarded by the circuit breaker of this function's service: while it is open this raises
+    ServiceUnavailable (503) without touching the database; an infrastructure failure
+    (connection refused, timeout, dropped connection) is counted and also becomes a 503.
+    Errors from a database that answered (constraint violations, ApiError) never count.
+    """
+    from shared.errors import ServiceUnavailable
+    from shared.protection.circuit_breaker import breaker_name, get_breaker, is_infrastructure_failure
+
+    breaker = get_breaker(breaker_name(get_settings().service_name))
+    ticket = breaker.before_call()
+    try:
+        with get_engine().begin() as connection:
+            yield connection
+    except Exception as error:
+        if not is_infrastructure_failure(error):
+            breaker.record_success(ticket)
+            raise
+        breaker.record_failure(ticket)
+        raise ServiceUnavailable("The database is unavailable", retry_after=breaker.retry_after()) from error
+    breaker.record_success(ticket)

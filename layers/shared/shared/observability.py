@@ -2,7 +2,11 @@
 
 Powertools runs its request-validation middleware before any global middleware, so what must
 see every request and response, even a 400 from validation, wraps `app.resolve` here:
-the request id, the body-size limit, and the access log line.
+the request id, the rate limit, the body-size limit, the access log line and request metrics.
+
+The rate limit is decided first, from the raw event's (httpMethod, resource): a request that
+would fail validation (or is too large) still spends budget, so malformed floods are limited
+too, and its response still carries the X-RateLimit-* headers.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
-from shared.errors import PayloadTooLarge
+from shared.errors import PayloadTooLarge, RateLimitExceeded
+from shared.protection.metrics import record_request
+from shared.protection.ratelimit import check_request
 from shared.responses import proxy_failure
 from shared.settings import get_settings
 
@@ -65,14 +71,22 @@ def request_guard(handler: Handler, event: dict[str, Any], context: Any) -> dict
     request_id = request_id_of(event)
     logger.remove_keys(list(_REQUEST_KEYS))
     logger.append_keys(request_id=request_id, method=event.get("httpMethod"), path=event.get("path"))
-    if body_size(event) > get_settings().max_body_bytes:
+    decision = check_request(event)
+    if not decision.allowed:
+        result = proxy_failure(RateLimitExceeded(retry_after=decision.retry_after))
+    elif body_size(event) > get_settings().max_body_bytes:
         result = proxy_failure(PayloadTooLarge(f"Request body exceeds {get_settings().max_body_bytes} bytes"))
     else:
         result = handler(event, context)
-    add_headers(result, {"X-Request-ID": request_id})
+    add_headers(result, {"X-Request-ID": request_id, **decision.headers()})
+    latency_ms = (time.perf_counter() - started) * 1000
+    status = int(result.get("statusCode") or 500)
     logger.info("request", extra={
-        "status": result.get("statusCode"),
+        "status": status,
         "route": event.get("resource"),
-        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        "latency_ms": round(latency_ms, 2),
+        "rate_limited": not decision.allowed,
     })
+    record_request(f"{event.get('httpMethod')} {event.get('resource')}", status, latency_ms,
+                   rate_limited=not decision.allowed, failed_open=decision.failed_open)
     return result

@@ -1,0 +1,1 @@
+"""Deployment helpers: the migrations custom resource and the sam build Makefile targets."""

@@ -1,0 +1,178 @@
+"""Circuit breaker: transitions, bounded probes, shared state in DynamoDB (moto), fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from sqlalchemy import exc as sa
+
+from shared.errors import NotFound, ServiceUnavailable
+from shared.protection.circuit_breaker import (
+    CLOSED,
+    HALF_OPEN,
+    OPEN,
+    CircuitBreaker,
+    DynamoStore,
+    MemoryStore,
+    is_infrastructure_failure,
+)
+from tests.unit.test_ratelimit import FakeClock
+
+TABLE = "CircuitBreakerTable"
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        yield dynamodb
+
+
+def make(store: Any, clock: FakeClock, transitions: list[tuple[str, str]] | None = None) -> CircuitBreaker:
+    record = (lambda _n, a, b: transitions.append((a, b))) if transitions is not None else None
+    return CircuitBreaker("orders", store, threshold=3, reset_timeout=30, clock=clock, on_transition=record)
+
+
+def fail(breaker: CircuitBreaker) -> None:
+    breaker.record_failure(breaker.before_call())
+
+
+def test_opens_after_threshold_and_fails_fast_with_retry_after(client: Any) -> None:
+    clock = FakeClock()
+    breaker = make(DynamoStore(TABLE, lambda: client), clock)
+    for _ in range(3):
+        fail(breaker)
+    with pytest.raises(ServiceUnavailable) as raised:
+        breaker.before_call()
+    assert raised.value.retry_after == 30
+    assert breaker.state().state == OPEN
+
+
+def test_open_state_is_shared_by_other_containers(client: Any) -> None:
+    clock = FakeClock()
+    first, second = make(DynamoStore(TABLE, lambda: client), clock), make(DynamoStore(TABLE, lambda: client), clock)
+    for _ in range(3):
+        fail(first)
+    clock.now += 1.5  # the other container's cache expires
+    with pytest.raises(ServiceUnavailable):
+        second.before_call()
+
+
+def test_failures_from_several_containers_add_up_without_lost_updates(client: Any) -> None:
+    clock = FakeClock()
+    breakers = [make(DynamoStore(TABLE, lambda: client), clock) for _ in range(3)]
+    for breaker in breakers:  # each has a stale cache after the first write
+        breaker.state()
+    for breaker in breakers:
+        fail(breaker)
+    assert breakers[0].state(fresh=True).state == OPEN
+
+
+def test_half_open_admits_one_probe_and_success_closes(client: Any) -> None:
+    clock = FakeClock()
+    transitions: list[tuple[str, str]] = []
+    containers = [make(DynamoStore(TABLE, lambda: client), clock, transitions) for _ in range(4)]
+    for _ in range(3):
+        fail(containers[0])
+    clock.now += 31
+    # When four containers all try after the reset timeout
+    tickets, rejected = [], 0
+    for breaker in containers:
+        try:
+            tickets.append((breaker, breaker.before_call()))
+        except ServiceUnavailable:
+            rejected += 1
+    # Then exactly one holds the probe
+    assert len(tickets) == 1 and rejected == 3
+    breaker, ticket = tickets[0]
+    breaker.record_success(ticket)
+    assert breaker.state(fresh=True).state == CLOSED
+    assert transitions == [(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED)]
+
+
+def test_failed_probe_reopens_for_another_timeout(client: Any) -> None:
+    clock = FakeClock()
+    breaker = make(DynamoStore(TABLE, lambda: client), clock)
+    for _ in range(3):
+        fail(breaker)
+    clock.now += 31
+    breaker.record_failure(breaker.before_call())
+    state = breaker.state(fresh=True)
+    assert state.state == OPEN and state.opened_at == clock.now
+    assert state.transitions == {"closed_to_open": 1, "open_to_half_open": 1, "half_open_to_open": 1}
+
+
+def test_success_in_closed_state_does_not_write(client: Any) -> None:
+    calls: list[str] = []
+    client.meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
+    clock = FakeClock()
+    breaker = make(DynamoStore(TABLE, lambda: client), clock)
+    for _ in range(50):
+        breaker.record_success(breaker.before_call())
+        clock.now += 0.1
+    # One cached read per second of fake time, no writes
+    assert set(calls) == {"GetItem"}
+    assert len(calls) == 5
+
+
+def test_a_success_resets_earlier_failures(client: Any) -> None:
+    clock = FakeClock()
+    breaker = make(DynamoStore(TABLE, lambda: client), clock)
+    fail(breaker)
+    fail(breaker)
+    breaker.record_success(breaker.before_call())
+    fail(breaker)
+    fail(breaker)
+    assert breaker.state(fresh=True).state == CLOSED
+
+
+def test_lost_probe_lease_can_be_reclaimed() -> None:
+    clock = FakeClock()
+    store = MemoryStore()
+    breaker = make(store, clock)
+    for _ in range(3):
+        fail(breaker)
+    clock.now += 31
+    breaker.before_call()  # the probe's container dies without reporting
+    clock.now += 11
+    ticket = make(store, clock).before_call()
+    assert ticket.probe_version is not None
+
+
+def test_degrades_to_in_memory_breaker_when_table_unreachable() -> None:
+    from botocore.config import Config
+
+    from local.postgres import free_port
+
+    dead = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
+                        aws_access_key_id="x", aws_secret_access_key="x",
+                        config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"max_attempts": 1}))
+    clock = FakeClock()
+    breaker = make(DynamoStore(TABLE, lambda: dead), clock)
+    # Calls still pass, and failures still open this container's breaker
+    breaker.record_success(breaker.before_call())
+    for _ in range(3):
+        fail(breaker)
+    with pytest.raises(ServiceUnavailable):
+        breaker.before_call()
+
+
+@pytest.mark.parametrize(("error", "counted"), [
+    (sa.OperationalError("SELECT 1", {}, Exception("connection refused")), True),
+    (sa.InterfaceError("SELECT 1", {}, Exception("network error")), True),
+    (ConnectionRefusedError(), True),
+    (TimeoutError(), True),
+    (sa.IntegrityError("INSERT", {}, Exception("duplicate key")), False),
+    (sa.ProgrammingError("SELECT", {}, Exception("syntax")), False),
+    (NotFound(), False),
+    (ValueError("bad"), False),
+])
+def test_only_infrastructure_failures_count(error: Exception, counted: bool) -> None:
+    assert is_infrastructure_failure(error) is counted
