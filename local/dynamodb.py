@@ -42,7 +42,7 @@ def _serialised(app: WsgiApp) -> WsgiApp:
 def _request_handler() -> type:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    class KeepAliveHandler(MotoRequestHandler):  # type: ignore[misc]
+    class KeepAliveHandler(MotoRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def setup(self) -> None:
@@ -64,8 +64,7 @@ class DynamoDbServer:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.server.host}:{self.server.port}"
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -79,7 +78,6 @@ def start_dynamodb(host: str = "127.0.0.1", port: int = 0) -> DynamoDbServer:
 
     app = _serialised(create_backend_app("dynamodb"))
     server = make_server(host, port, app, threaded=True, request_handler=_request_handler())
-    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="dynamodb", daemon=True)
     thread.start()
     return DynamoDbServer(server, thread)

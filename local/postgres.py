@@ -70,7 +70,8 @@ class PostgresCluster:
         if self._as_root:
             command = ["runuser", "-u", SUPERUSER, "--", *command]
         try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+            # cwd "/": the postgres user may not be able to enter ours (a checkout under /root)
+            return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, cwd="/")
         except subprocess.TimeoutExpired as exc:
             raise PostgresError(f"`{' '.join(args)}` did not finish within {timeout:.0f} s") from exc
 
@@ -154,6 +155,6 @@ def accessible_by_postgres(path: Path) -> bool:
         return True
     probe = path if path.exists() else path.parent
     result = subprocess.run(
-        ["runuser", "-u", SUPERUSER, "--", "test", "-x", str(probe)], capture_output=True, check=False
+        ["runuser", "-u", SUPERUSER, "--", "test", "-x", str(probe)], capture_output=True, check=False, cwd="/"
     )
     return result.returncode == 0

@@ -104,7 +104,7 @@ def database(enabled: bool) -> Iterator[str | None]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def probe(python: str, code: Path, layer: Path, boto: Path, handler: str, env: dict[str, str],
+def probe(python: str, code: Path, *, layer: Path, boto: Path, handler: str, env: dict[str, str],
           response_url: str = "") -> dict[str, Any]:
     args = [python, "-S", str(PROBE), str(code), str(layer), str(boto), handler]
     if response_url:
@@ -140,7 +140,8 @@ def check(build_dir: Path, python: str, max_mb: float, with_db: bool) -> list[st
         for logical_id in sorted(functions, key=lambda lid: lid != "MigrationsFunction"):
             code, handler = functions[logical_id]
             is_migrations = logical_id == "MigrationsFunction"
-            result = probe(python, code, layer, boto, handler, env, resp if is_migrations and url else "")
+            result = probe(python, code, layer=layer, boto=boto, handler=handler, env=env,
+                           response_url=resp if is_migrations and url else "")
             if is_migrations and url and (not docs or docs[-1]["Status"] != "SUCCESS"):
                 raise SystemExit(f"migrations custom resource did not answer SUCCESS: {docs}")
             lines.append(f"{logical_id}: {json.dumps(result, sort_keys=True)}")

@@ -141,9 +141,10 @@ def migrate(target: str) -> dict[str, str]:
     url = database_url(get_settings())
     config = alembic_config(url)
     script = ScriptDirectory.from_config(config)
-    target = script.get_current_head() if target == "head" else target
-    if not target or not known_revision(script, target):
+    resolved = script.get_current_head() if target == "head" else target
+    if not resolved or not known_revision(script, resolved):
         raise ValueError(f"TargetRevision {target!r} is not a revision of this code's migrations")
+    target = resolved
     current = current_revisions(url)
     if is_ahead(script, current, target):
         return {"Action": "skipped", "Revision": ",".join(sorted(current))}

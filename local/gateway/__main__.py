@@ -37,6 +37,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="API Gateway integration timeout in seconds (default 29)",
     )
     p.add_argument("--no-reload", action="store_true", help="do not restart workers on code changes")
+    p.add_argument(
+        "--openapi",
+        default=os.environ.get("GATEWAY_OPENAPI") or None,
+        help="OpenAPI file to serve with Swagger UI under /_docs (env GATEWAY_OPENAPI; default: off)",
+    )
     return p.parse_args(argv)
 
 
@@ -55,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         eager=args.eager,
         integration_timeout=args.integration_timeout,
         reload=not args.no_reload,
+        openapi=args.openapi,
     )
     loop = _new_loop()
     asyncio.set_event_loop(loop)

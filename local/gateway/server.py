@@ -23,6 +23,7 @@ from typing import IO, Any
 
 import httptools
 
+from .docs import DocsSite
 from .events import build_event
 from .reload import CodeWatcher
 from .responses import HttpResponse, MalformedResponse, gateway_response, proxy_to_http
@@ -67,6 +68,7 @@ class GatewayConfig:
     integration_timeout: float = 29.0
     reload: bool = True
     reload_interval: float = 1.0
+    openapi: str | None = None  # serve it and Swagger UI under /_docs (local/gateway/docs.py)
     stdout: Callable[[], IO[str]] = lambda: sys.stdout
     stderr: Callable[[], IO[str]] = lambda: sys.stderr
 
@@ -77,6 +79,7 @@ class GatewayConfig:
         kw.setdefault("max_workers", int(env.get("GATEWAY_MAX_WORKERS", "4")))
         kw.setdefault("integration_timeout", float(env.get("GATEWAY_INTEGRATION_TIMEOUT", "29")))
         kw.setdefault("eager", env.get("GATEWAY_EAGER", "") not in ("", "0", "false"))
+        kw.setdefault("openapi", env.get("GATEWAY_OPENAPI") or None)
         return cls(template=template, **kw)
 
 
@@ -106,6 +109,7 @@ class Gateway:
         self.server: asyncio.AbstractServer | None = None
         self.port = config.port
         self.watcher: CodeWatcher | None = None
+        self.docs = DocsSite(config.openapi, self.app.routes) if config.openapi else None
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -122,6 +126,8 @@ class Gateway:
         out = self.config.stdout()
         for line in self.mount_lines():
             out.write(line + "\n")
+        if self.docs is not None:
+            out.write(f"API docs at http://{self.config.host}:{self.port}/_docs\n")
         out.write(f"Gateway listening on http://{self.config.host}:{self.port}\n")
         out.flush()
 
@@ -191,6 +197,10 @@ class Gateway:
         except MalformedResponse as exc:
             self._log_error(route.function, request_id, f"Malformed Lambda proxy response: {exc}")
             return gateway_response("INTEGRATION_FAILURE", api, request_id)
+
+    def docs_response(self, req: Request) -> HttpResponse | None:
+        """/_docs requests when serving --openapi (local/gateway/docs.py), else None."""
+        return self.docs.respond(req.method, req.path, req.header("host")) if self.docs is not None else None
 
     def _log_error(self, function: str, request_id: str, detail: str) -> None:
         err = self.config.stderr()
@@ -343,7 +353,7 @@ class HttpProtocol(asyncio.Protocol):
             req = self.queue.popleft()
             started = time.perf_counter()
             try:
-                resp = await self.gw.handle(req)
+                resp = self.gw.docs_response(req) or await self.gw.handle(req)
             except Exception as exc:  # never drop a connection on our own bug
                 self.gw._log_error(req.function or "-", req.request_id, f"gateway error: {exc!r}")
                 resp = gateway_response("INTEGRATION_FAILURE", self.gw.default_api, req.request_id)

@@ -135,3 +135,18 @@ def test_deleted_users_token_is_401(api: ApiClient, admin: factories.TestUser, a
     response = api.put("/v1/users/password", json={"current_password": DEFAULT_PASSWORD,
                                                     "new_password": "brand new password"}, token=ann.token)
     assert response.status == 401
+
+
+def test_authentication_is_checked_before_validation(api: ApiClient, ann: factories.TestUser) -> None:
+    # Given requests that are both invalid and unauthenticated (or unauthorised)
+    anonymous = [api.put("/v1/users/profile", json={}), api.get("/v1/users/search"),
+                 api.put("/v1/users/password", json={"unknown": 1}), api.get("/v1/users", query={"limit": "abc"})]
+    plain_user = [api.get("/v1/users", query={"limit": "abc"}, token=ann.token),
+                  api.get("/v1/users/not-a-uuid", token=ann.token),
+                  api.put(f"/v1/users/{ann.id}/roles", json={"roles": []}, token=ann.token)]
+    # Then the caller learns nothing about validation: 401 without a token, 403 without the admin role
+    assert [response.status for response in anonymous] == [401] * len(anonymous)
+    assert [response.status for response in plain_user] == [403] * len(plain_user)
+    # And an authenticated caller with an invalid body still gets the 400 with details
+    invalid = api.put("/v1/users/profile", json={}, token=ann.token)
+    assert invalid.status == 400 and invalid.error["details"]

@@ -47,7 +47,7 @@ def admin(test_env: dict[str, str]) -> TestUser:
 
 
 def test_create_returns_201_with_server_computed_fields(api: ApiClient, alice: TestUser) -> None:
-    # When Alice orders 3 × 19.99 and 1 × 0.01
+    # When Alice orders 3 x 19.99 and 1 x 0.01
     response = api.post("/v1/orders", token=alice.token, json={"items": [
         {"product": "Book", "quantity": 3, "price": 19.99},
         {"product": "Pin", "quantity": 1, "price": 0.01},
@@ -234,7 +234,8 @@ def test_stats_exclude_cancelled_amounts_and_scope_to_caller(api: ApiClient, ali
     order_of(alice, "10.00")
     order_of(alice, "20.00")
     cancelled = order_of(alice, "1000.00")
-    assert api.put(f"/v1/orders/{cancelled['id']}/status", json={"status": "cancelled"}, token=alice.token).status == 200
+    cancel = api.put(f"/v1/orders/{cancelled['id']}/status", json={"status": "cancelled"}, token=alice.token)
+    assert cancel.status == 200
     order_of(bob, "5.55")
     set_status(test_env["DATABASE_URL"], order_of(bob, "1.00")["id"], "completed")
     # When Alice asks for her stats

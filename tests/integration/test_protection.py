@@ -174,3 +174,18 @@ def test_fails_open_when_dynamodb_is_unreachable(api: ApiClient) -> None:
     assert response.status == 401
     assert response.headers["X-RateLimit-Limit"] == "10"
     dynamodb_client.cache_clear()
+
+
+def test_order_creation_is_limited_per_user(api: ApiClient, clean_database: str) -> None:
+    # Given a user with an order-create budget of 2
+    api.env_overrides["RATE_LIMIT_ORDER_CREATE"] = "2/60"
+    user, other = make_user(clean_database), make_user(clean_database)
+    order = {"items": [{"product": "Pen", "quantity": 1, "price": 1.5}]}
+    # When the user creates three orders from different IPs
+    statuses = [api.post("/v1/orders", json=order, token=user.token, source_ip=f"203.0.113.{40 + i}").status
+                for i in range(3)]
+    # Then the third is limited (keyed by user, not IP), and another user still has budget
+    assert statuses[:2] == [201, 201]
+    assert statuses[2] == 429
+    assert api.post("/v1/orders", json=order, token=user.token).headers["X-RateLimit-Limit"] == "2"
+    assert api.post("/v1/orders", json=order, token=other.token).status == 201

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.api import ApiClient
 from tests.support import users as factories
+from tests.support.api import ApiClient
 from tests.support.users import DEFAULT_PASSWORD, make_user
 
 USER_FIELDS = {"id", "email", "name", "roles", "created_at", "updated_at"}
@@ -25,7 +25,8 @@ def login(api: ApiClient, email: str, password: str) -> int:
     return api.post("/v1/users/login", json={"email": email, "password": password}).status
 
 
-def test_profile_is_the_callers_own_user(api: ApiClient, ann: factories.TestUser, bob: factories.TestUser) -> None:
+def test_profile_is_the_callers_own_user(api: ApiClient, ann: factories.TestUser,
+                                         bob: factories.TestUser) -> None:
     # Given two users / When each reads the profile
     for user in (ann, bob):
         response = api.get("/v1/users/profile", token=user.token)
@@ -54,7 +55,8 @@ def test_update_profile_name_and_email(api: ApiClient, ann: factories.TestUser) 
     assert login(api, "ANN.LEE@example.com", DEFAULT_PASSWORD) == 200
 
 
-def test_update_profile_to_a_taken_email_is_409(api: ApiClient, ann: factories.TestUser, bob: factories.TestUser) -> None:
+def test_update_profile_to_a_taken_email_is_409(api: ApiClient, ann: factories.TestUser,
+                                                 bob: factories.TestUser) -> None:
     # When Ann tries to take Bob's email in another case
     response = api.put("/v1/users/profile", json={"email": "BOB@example.com"}, token=ann.token)
     # Then 409 and nothing changed
@@ -131,7 +133,8 @@ def test_change_password_without_token_is_401(api: ApiClient) -> None:
     assert response.status == 401
 
 
-def test_no_route_lets_a_user_touch_another_users_data(api: ApiClient, ann: factories.TestUser, bob: factories.TestUser) -> None:
+def test_no_route_lets_a_user_touch_another_users_data(api: ApiClient, ann: factories.TestUser,
+                                                       bob: factories.TestUser) -> None:
     # Given Ann, a plain user, who knows Bob's id
     attempts = [
         api.get(f"/v1/users/{bob.id}", token=ann.token),

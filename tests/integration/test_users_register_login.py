@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import pytest
 from sqlalchemy import create_engine, func, select
 
@@ -150,3 +154,88 @@ def test_login_bad_bodies_are_400(api: ApiClient, body: str) -> None:
     response = api.post("/v1/users/login", body=body, headers={"Content-Type": "application/json"})
     assert response.status == 400
     assert response.error["code"] == "VALIDATION_ERROR"
+
+
+def test_passwords_and_tokens_never_reach_the_logs(api: ApiClient) -> None:
+    # Given the service's JSON log lines collected with the service's own formatter
+    from shared.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    try:
+        # When registering, logging in and reading the profile
+        secret_password = "unique-secret-pw-4711"
+        register(api, password=secret_password)
+        login = api.post("/v1/users/login", json={"email": "ann@example.com", "password": secret_password})
+        token = login.data["token"]
+        api.get("/v1/users/profile", token=token)
+    finally:
+        logger.removeHandler(handler)
+    # Then there are access lines, but neither the password nor the token (nor its signature) appear
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["message"] for line in lines].count("request") == 3
+    logs = stream.getvalue()
+    assert secret_password not in logs
+    assert token not in logs and token.split(".")[2] not in logs
+
+
+def test_register_body_over_1_mib_is_413(api: ApiClient) -> None:
+    body = '{"email":"a@example.com","password":"password123","name":"' + "x" * (1024 * 1024) + '"}'
+    response = api.post("/v1/users/register", body=body, headers={"Content-Type": "application/json"})
+    assert response.status == 413
+    assert response.error["code"] == "PAYLOAD_TOO_LARGE"
+    assert count_users(api.env_overrides["DATABASE_URL"]) == 0
+
+
+def test_responses_are_compact_json_with_a_request_id(api: ApiClient) -> None:
+    for response in (register(api), register(api), api.post("/v1/users/login", json={"email": "x@y.io",
+                                                                                      "password": "p" * 8})):
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["X-Request-ID"]
+        assert response.body == json.dumps(json.loads(response.body), separators=(",", ":"), ensure_ascii=False)
+
+
+def test_racing_registrations_of_one_email_give_one_user_and_one_409(api: ApiClient) -> None:
+    # Given a first registration inserted but not yet committed
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    from shared.db import get_engine, transaction
+    from shared.errors import EmailAlreadyRegistered
+    from users_api.repository import insert_user
+
+    url = api.env_overrides["DATABASE_URL"]
+    api.post("/v1/users/login", json={"email": "x@example.com", "password": "p" * 8})  # loads the function's env
+    first = get_engine().connect()
+    first_tx = first.begin()
+    insert_user(first, email="race@example.com", name="First", password_hash="x")
+
+    def second_registration() -> str:
+        try:
+            with transaction() as connection:
+                insert_user(connection, email="race@example.com", name="Second", password_hash="x")
+        except EmailAlreadyRegistered:
+            return "409"
+        return "201"
+
+    # When a second registration of the same email runs meanwhile (past any pre-check)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        second = pool.submit(second_registration)
+        probe = create_engine(url)
+        deadline = time.monotonic() + 10
+        while not second.done() and time.monotonic() < deadline:
+            with probe.connect() as connection:
+                if connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                           " AND datname = current_database()")).scalar_one():
+                    break
+            time.sleep(0.05)
+        probe.dispose()
+        first_tx.commit()
+        first.close()
+        # Then the unique index decides: the second is a clean 409, not a 500
+        assert second.result(timeout=10) == "409"
+    assert count_users(url) == 1

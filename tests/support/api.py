@@ -57,7 +57,8 @@ class ApiResponse:
 
     @property
     def error(self) -> dict[str, Any]:
-        return self.json["error"]  # type: ignore[no-any-return]
+        error: dict[str, Any] = self.json["error"]
+        return error
 
 
 class ApiClient:

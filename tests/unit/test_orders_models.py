@@ -15,7 +15,7 @@ def item(**overrides: Any) -> dict[str, Any]:
 
 
 def test_total_is_exact_decimal_arithmetic() -> None:
-    # Given 3 × 19.99 and 1 × 0.01 (floats would give 59.980000000000004)
+    # Given 3 x 19.99 and 1 x 0.01 (floats would give 59.980000000000004)
     request = OrderItemsRequest(items=[item(quantity=3, price=Decimal("19.99")), item(price=Decimal("0.01"))])
     # Then the total is exactly 59.98 with two decimals
     assert request.total == Decimal("59.98")

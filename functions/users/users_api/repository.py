@@ -32,8 +32,7 @@ def insert_user(connection: Connection, *, email: str, name: str, password_hash:
     """A new `user`; a duplicate email (the unique index decides, so races are safe) → 409."""
     statement = insert(users).values(email=email, name=name, password_hash=password_hash, roles=["user"])
     try:
-        with connection.begin_nested():
-            row = connection.execute(statement.returning(*_PUBLIC)).one()
+        row = connection.execute(statement.returning(*_PUBLIC)).one()
     except IntegrityError as error:
         if _is_email_conflict(error):
             raise EmailAlreadyRegistered() from error
@@ -61,8 +60,7 @@ def update_profile(connection: Connection, user_id: UUID, changes: dict[str, str
     statement = (update(users).where(users.c.id == user_id)
                  .values(**changes, updated_at=func.now()).returning(*_PUBLIC))
     try:
-        with connection.begin_nested():
-            row = connection.execute(statement).one_or_none()
+        row = connection.execute(statement).one_or_none()
     except IntegrityError as error:
         if _is_email_conflict(error):
             raise EmailAlreadyRegistered() from error

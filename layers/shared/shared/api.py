@@ -44,7 +44,12 @@ def handle_api_error(error: ApiError) -> Response:
     return failure(error)
 
 
-def handle_request_validation(error: RequestValidationError) -> Response:
+def handle_request_validation(app: APIGatewayRestResolver, error: RequestValidationError) -> Response:
+    from shared.auth.principal import access_error
+
+    denied = access_error(app)  # authentication and authorisation come before validation
+    if denied is not None:
+        return failure(denied)
     details = field_errors(list(error.errors()))
     if any(item["type"] == "json_invalid" for item in details):
         return failure(ValidationFailed("Request body is not valid JSON", details=details))
@@ -72,7 +77,7 @@ def create_resolver() -> APIGatewayRestResolver:
         json_body_deserializer=_parse_json,
     )
     app.exception_handler(ApiError)(handle_api_error)
-    app.exception_handler(RequestValidationError)(handle_request_validation)
+    app.exception_handler(RequestValidationError)(partial(handle_request_validation, app))
     app.exception_handler(RequestUnsupportedContentType)(handle_unsupported_content_type)
     app.not_found(handle_not_found)
     app.exception_handler(Exception)(handle_unexpected)

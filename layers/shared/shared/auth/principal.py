@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from shared.auth.tokens import bearer_token, decode_token
 from shared.db import transaction
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import ApiError, Forbidden, Unauthorized
 from shared.observability import logger
 from shared.tables import users
 
@@ -67,6 +67,25 @@ def current_principal(app: BaseRouter) -> Principal:
     if not isinstance(principal, Principal):
         raise Unauthorized()
     return principal
+
+
+def access_error(app: APIGatewayRestResolver) -> ApiError | None:
+    """The 401/403 the matched route's auth middlewares would give, or None.
+
+    Powertools validates the request before route middlewares run, so a request that is both
+    unauthenticated and invalid would get a 400 and let anonymous callers probe protected
+    routes' validation rules. The validation error handler asks this first.
+    """
+    middlewares = getattr(app.context.get("_route"), "middlewares", None) or []
+    if authenticated not in middlewares:
+        return None
+    try:
+        principal = authenticate(app.current_event.headers.get("Authorization"))
+        if admin_only in middlewares and not principal.is_admin:
+            raise Forbidden("Admin role required")
+    except ApiError as error:
+        return error
+    return None
 
 
 AUTHENTICATED = [authenticated]

@@ -120,7 +120,7 @@ class DynamoStore:
         except DYNAMODB_ERRORS as error:
             if not is_condition_failure(error):
                 raise
-            return _from_item(error.response.get("Item"))  # type: ignore[union-attr]
+            return _from_item(getattr(error, "response", {}).get("Item"))
         return None
 
 
@@ -157,7 +157,7 @@ def is_infrastructure_failure(error: BaseException) -> bool:
     try:
         from pg8000.exceptions import InterfaceError as Pg8000InterfaceError
     except ImportError:  # pragma: no cover - pg8000 is a layer dependency
-        Pg8000InterfaceError = ConnectionError  # noqa: N806
+        Pg8000InterfaceError = ConnectionError
     return isinstance(error, ConnectionError | socket.timeout | TimeoutError | Pg8000InterfaceError)
 
 
@@ -214,7 +214,7 @@ class CircuitBreaker:
         self._cached = (stored if stored is not None else new, now)
         if stored is None and new.state != current.state and self._on_transition:
             self._on_transition(self.name, current.state, new.state)
-        return stored  # type: ignore[no-any-return]
+        return stored if stored is None else BreakerState(**asdict(stored))
 
     # --- the protocol around one call ----------------------------------------------------------------
 

@@ -92,20 +92,20 @@ class MetricsRecorder:
         return len(self._pending)
 
 
-_recorder: MetricsRecorder | None = None
+_instances: dict[str, MetricsRecorder] = {}
 
 
 def get_recorder() -> MetricsRecorder:
-    global _recorder
     from shared.aws import dynamodb_client
     from shared.settings import get_settings
 
     table, client = get_settings().metrics_table, dynamodb_client()
     # A new client means a new endpoint (tests: a fresh emulator): start with nothing pending.
-    if _recorder is None or _recorder.table != table or _recorder.client_owner is not client:
-        _recorder = MetricsRecorder(table, dynamodb_client)
-        _recorder.client_owner = client
-    return _recorder
+    recorder = _instances.get("recorder")
+    if recorder is None or recorder.table != table or recorder.client_owner is not client:
+        recorder = _instances["recorder"] = MetricsRecorder(table, dynamodb_client)
+        recorder.client_owner = client
+    return recorder
 
 
 def record_request(route: str, status: int, latency_ms: float, *, rate_limited: bool, failed_open: bool) -> None:

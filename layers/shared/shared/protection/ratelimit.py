@@ -143,10 +143,10 @@ class RateLimiter:
     def hit(self, name: str, rule: RateRule, key: str) -> Decision:
         pk = f"{name}/{rule.window_seconds}#{key}"
         window = Window(rule)
+        client = self._current_client()
         if self._backoff.active:
             return self._fail_open(pk, window)
         try:
-            client = self._current_client()
             return self._decide(client, pk, window)
         except DYNAMODB_ERRORS as error:
             from shared.observability import logger
@@ -160,6 +160,7 @@ class RateLimiter:
         client = self._client()
         if client is not self._cache_owner:
             self._cache.clear()
+            self._backoff.clear()
             self._cache_owner = client
         return client
 
@@ -171,22 +172,22 @@ class RateLimiter:
             if window.used(known, current) >= window.rule.limit:
                 # Cached counts never exceed the truth, so "full" by the cache is full for real.
                 return window.decide(known, current, now, allowed=False)
-            admitted, counts, newest = self._attempt(client, pk, window, known, current, now)
+            admitted, counts, newest = self._attempt(client, pk, window, known, current=current, now=now)
             self._remember(pk, counts)
             if admitted:
                 return window.decide(counts, current, now, allowed=True)
             known, current = counts, max(current, newest if newest is not None else current)
         return window.decide(known, current, now, allowed=False)
 
-    def _attempt(self, client: Any, pk: str, window: Window, known: Counts, current: int,
-                 now: float) -> tuple[bool, Counts, int | None]:
+    def _attempt(self, client: Any, pk: str, window: Window, known: Counts, *,
+                 current: int, now: float) -> tuple[bool, Counts, int | None]:
         request = self._conditional_add(pk, window, known, current, now)
         try:
             response = client.update_item(**request)
         except DYNAMODB_ERRORS as error:
             if not is_condition_failure(error):
                 raise
-            counts, newest = _item_state(error.response.get("Item"))  # type: ignore[union-attr]
+            counts, newest = _item_state(getattr(error, "response", {}).get("Item"))
             return False, counts, newest
         counts, newest = _item_state(response.get("Attributes"))
         return True, counts, newest
@@ -273,17 +274,17 @@ def select_rule(event: dict[str, Any], settings: Settings) -> tuple[str, RateRul
     return "default", settings.rate_limit_default, key
 
 
-_limiter: RateLimiter | None = None
+_instances: dict[str, RateLimiter] = {}
 
 
 def get_limiter() -> RateLimiter:
-    global _limiter
+    """This container's limiter (its cache of finished buckets lives as long as the container)."""
     table = get_settings().rate_limit_table
-    if _limiter is None or _limiter.table != table:
+    if table not in _instances:
         from shared.aws import dynamodb_client
 
-        _limiter = RateLimiter(table, dynamodb_client)
-    return _limiter
+        _instances[table] = RateLimiter(table, dynamodb_client)
+    return _instances[table]
 
 
 def check_request(event: dict[str, Any]) -> Decision:

@@ -1,0 +1,158 @@
+"""`make bench`: this project and the classic Flask design side by side, same scenarios, one run.
+
+Starts the local stack (Postgres, moto server, gateway) and seed_flask, seeds the same users and
+orders on both, then drives each scenario with wrk at each concurrency, alternating systems, and
+prints req/s, p50/p95/p99 (ms) and errors with the ratio project/baseline. The limiter and the
+breakers are active on both sides; RATE_LIMIT_* are raised to 1000000/60 on both so the benchmark
+users are never rejected. bcrypt cost is each system's default (12) on both sides.
+
+    python -m local.bench.mix [--seconds 8] [--concurrency 1,8,16,32] [--scenarios a,b] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from local.bench import baseline as seed_flask
+from local.bench.harness import (
+    HIGH_LIMITS,
+    ITEMS,
+    PASSWORD,
+    Seeded,
+    WrkResult,
+    run_wrk,
+    seed_user,
+    start_project,
+    stop_project,
+    write_requests,
+)
+
+READ_SCENARIOS = ("profile", "list_orders", "get_order", "my_stats")
+ALL_SCENARIOS = ("login", *READ_SCENARIOS, "create_order", "mix")
+Request = tuple[str, str, Any]
+
+
+class Side:
+    """One system under test with its seeded users and the request files of each scenario."""
+
+    def __init__(self, name: str, base: str) -> None:
+        self.name, self.base = name, base
+        self.reader = seed_user(base, orders=20, label="reader")  # list returns exactly 20 rows
+        self.writer = seed_user(base, orders=1, label="writer")   # create_order grows only this one
+        self.mixer = seed_user(base, orders=20, label="mixer")
+        self.requests = {name: write_requests(lines) for name, (lines, _) in self.scenarios().items()}
+
+    def scenarios(self) -> dict[str, tuple[list[Request], Seeded | None]]:
+        reader, mixer = self.reader, self.mixer
+        login = ("POST", "/v1/users/login", {"email": reader.email, "password": PASSWORD})
+        create = ("POST", "/v1/orders", {"items": ITEMS})
+
+        def reads(user: Seeded) -> list[Request]:
+            return [("GET", "/v1/users/profile", None), ("GET", "/v1/orders?limit=20", None),
+                    ("GET", f"/v1/orders/{user.order_id}", None), ("GET", "/v1/orders/my-stats", None)]
+
+        # A session-like mix: 1 login : 1 create : 18 reads (profile, list, get, my-stats).
+        mix = [login, create, *(reads(mixer) * 5)[:18]]
+        return {
+            "login": ([login], None),
+            "profile": ([reads(reader)[0]], reader),
+            "list_orders": ([reads(reader)[1]], reader),
+            "get_order": ([reads(reader)[2]], reader),
+            "my_stats": ([reads(reader)[3]], reader),
+            "create_order": ([create], self.writer),
+            "mix": (mix, mixer),
+        }
+
+    def run(self, scenario: str, connections: int, seconds: int) -> WrkResult:
+        user = self.scenarios()[scenario][1]
+        return run_wrk(self.base, self.requests[scenario], user.token if user else None, connections, seconds)
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}x" if theirs else "n/a"
+
+
+def print_table(results: dict[str, dict[int, dict[str, WrkResult]]], out: Callable[[str], None]) -> None:
+    out("| scenario | c | project req/s | baseline req/s | ratio | project p50/p95/p99 ms | "
+        "baseline p50/p95/p99 ms | errors (project/baseline) |")
+    out("|---|---|---|---|---|---|---|---|")
+    for scenario, by_c in results.items():
+        for c, pair in by_c.items():
+            p, b = pair["project"], pair["baseline"]
+            out(f"| {scenario} | {c} | {p.rps:.0f} | {b.rps:.0f} | {ratio(p.rps, b.rps)} | "
+                f"{p.p50:.1f} / {p.p95:.1f} / {p.p99:.1f} | {b.p50:.1f} / {b.p95:.1f} / {b.p99:.1f} | "
+                f"{p.errors} / {b.errors} |")
+
+
+def check_targets(results: dict[str, dict[int, dict[str, WrkResult]]], out: Callable[[str], None]) -> bool:
+    """Target: every read scenario at c=16 ≥ 1.5x the baseline's req/s."""
+    ok = True
+    for scenario in READ_SCENARIOS:
+        pair = results.get(scenario, {}).get(16)
+        if pair is None:
+            continue
+        value = pair["project"].rps / pair["baseline"].rps if pair["baseline"].rps else 0.0
+        met = value >= 1.5
+        ok &= met
+        out(f"target {scenario} c=16: {value:.2f}x (>= 1.5x) {'MET' if met else 'MISSED'}")
+    return ok
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=8, help="wrk duration per scenario, concurrency and side")
+    parser.add_argument("--concurrency", default="1,8,16,32")
+    parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    parser.add_argument("--workers", type=int, default=None, help="GATEWAY_MAX_WORKERS for the project")
+    parser.add_argument("--baseline-dir", type=Path, default=Path("/tmp/seed_flask"))
+    parser.add_argument("--json", type=Path, default=Path(".state/bench-mix.json"))
+    parser.add_argument("--log", type=Path, default=Path("/tmp/bench-mix.log"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: `apt-get install -y wrk`", file=sys.stderr)
+        return 2
+    concurrency = [int(c) for c in args.concurrency.split(",")]
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    log = args.log.open("w")
+    print(f"starting the project stack and seed_flask (logs: {args.log})…", flush=True)
+    stack, state = start_project({}, log, max_workers=args.workers)
+    classic = None
+    try:
+        classic = seed_flask.start(args.baseline_dir, HIGH_LIMITS, log)
+        sides = [Side("project", stack.base_url), Side("baseline", classic.base_url)]
+        for side in sides:  # warm-up: every worker/thread started and every code path imported
+            side.run("mix", max(concurrency), 3)
+        results: dict[str, dict[int, dict[str, WrkResult]]] = {}
+        for scenario in scenarios:
+            for c in concurrency:
+                pair = {side.name: side.run(scenario, c, args.seconds) for side in sides}
+                results.setdefault(scenario, {})[c] = pair
+                p, b = pair["project"], pair["baseline"]
+                print(f"{scenario:<13} c={c:<3} project {p.rps:8.1f} req/s  baseline {b.rps:8.1f} req/s  "
+                      f"{ratio(p.rps, b.rps):>6}  errors {p.errors}/{b.errors}", flush=True)
+    finally:
+        if classic is not None:
+            classic.stop()
+        stop_project(stack, state)
+    print()
+    print_table(results, print)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({s: {c: {k: asdict(v) for k, v in pair.items()} for c, pair in by_c.items()}
+                                     for s, by_c in results.items()}, indent=1))
+    check_targets(results, print)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
