@@ -70,6 +70,7 @@ def test_env(clean_database: str) -> dict[str, str]:
         "DYNAMODB_ENDPOINT_URL": "",
         "BCRYPT_ROUNDS": "4",  # speed only; the default (12) is asserted in the settings tests
         "POWERTOOLS_METRICS_DISABLED": "true",
+        "METRICS_FLUSH_SECONDS": "0",  # every request visible in /metrics at once
     }
 
 

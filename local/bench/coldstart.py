@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--top", type=int, default=8)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"interpreter start (python -c pass), best of {args.repeat}: {interpreter_start_ms(args.repeat):.0f} ms")
     print("\n| function | handler import ms | top packages (self ms) |\n|---|---|---|")
     for function in TARGETS:

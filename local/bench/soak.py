@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=10)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup on `kill`, too
     log = tempfile.NamedTemporaryFile("w", prefix="soak-", suffix=".log", delete=False)  # noqa: SIM115
     print(f"soak: {args.seconds} s at c={args.connections} (stack log: {log.name})", flush=True)
     stack, state = start_project({}, log, max_workers=args.workers)

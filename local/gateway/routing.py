@@ -2,7 +2,8 @@
 
 Per path segment: a static child beats `{param}`, which beats `{proxy+}`, whatever the
 declaration order. Matching backtracks: when the best candidate has no method for the
-request, a less specific sibling (e.g. `{proxy+}`) that has it is used, as API Gateway does.
+request, a less specific `{proxy+}` that has it is used, as API Gateway does; an existing
+static resource is never re-read as a `{param}` to find a method.
 A trailing slash is ignored for matching (AWS matches `/a/` like `/a` but keeps the raw
 `path`), and segments are matched and passed to `pathParameters` without percent-decoding.
 """
@@ -67,24 +68,38 @@ class Router:
         return methods.get(method) or methods.get("ANY")
 
     def _walk(self, node: _Node, segs: list[str], i: int, method: str, params: dict[str, str]) -> Route | None:
+        route, _ = self._descend(node, segs, i, method, params)
+        return route
+
+    def _descend(
+        self, node: _Node, segs: list[str], i: int, method: str, params: dict[str, str]
+    ) -> tuple[Route | None, bool]:
+        """(route, whether a resource exists at this exact path, whatever its methods).
+
+        API Gateway picks the resource by path first: a static resource that exists shadows a
+        `{param}` sibling even when it lacks the method (so `/users/profile` is never an id);
+        only a `{proxy+}` catches methods the more specific resource does not have.
+        """
         if i == len(segs):
-            return self._pick(node.methods, method)
+            return self._pick(node.methods, method), True
         seg = segs[i]
+        shadowed = False
         child = node.static.get(seg)
         if child is not None:
-            found = self._walk(child, segs, i + 1, method, params)
+            found, shadowed = self._descend(child, segs, i + 1, method, params)
             if found is not None:
-                return found
-        if node.param is not None:
+                return found, True
+        if node.param is not None and not shadowed:
             name, pnode = node.param
-            found = self._walk(pnode, segs, i + 1, method, params)
+            found, shadowed = self._descend(pnode, segs, i + 1, method, params)
             if found is not None:
                 params[name] = seg
-                return found
+                return found, True
         if node.greedy is not None:
             name, methods = node.greedy
             found = self._pick(methods, method)
             if found is not None:
                 params[name] = "/".join(segs[i:])
-                return found
-        return None
+                return found, True
+            shadowed = True
+        return None, shadowed

@@ -28,7 +28,8 @@ def _start_stack(extra_env: dict[str, str]) -> tuple[Stack, Path]:
     state.chmod(0o755)
     log = (state / "stack.log").open("w")
     config = StackConfig(state_dir=state, port=0, pg_port=free_port(), dynamodb_port=free_port(),
-                         extra_env={"BCRYPT_ROUNDS": "4", "POWERTOOLS_METRICS_DISABLED": "true", **extra_env},
+                         extra_env={"BCRYPT_ROUNDS": "4", "POWERTOOLS_METRICS_DISABLED": "true",
+                                    "METRICS_FLUSH_SECONDS": "0", **extra_env},
                          log=log)
     stack = Stack(config)
     stack.start()

@@ -65,3 +65,13 @@ def test_any_and_specific_method_on_same_resource() -> None:
     r = router(("/x", "ANY"), ("/x", "GET"))
     assert r.match("GET", "/x").route.method == "GET"  # type: ignore[union-attr]
     assert r.match("PATCH", "/x").route.method == "ANY"  # type: ignore[union-attr]
+
+
+def test_existing_static_resource_is_never_taken_as_a_param() -> None:
+    # Given a static resource and a {param} sibling with other methods (SPEC: never taken as ids)
+    r = router(("/v1/users/profile", "GET"), ("/v1/users/{id}", "DELETE"), ("/v1/users/{id}", "GET"))
+    # When the static path is asked for a method only the {param} resource has
+    # Then nothing matches (the gateway answers its missing-route response)
+    assert r.match("DELETE", "/v1/users/profile") is None
+    assert r.match("GET", "/v1/users/profile").route.path == "/v1/users/profile"  # type: ignore[union-attr]
+    assert r.match("DELETE", "/v1/users/42").route.path == "/v1/users/{id}"  # type: ignore[union-attr]

@@ -40,3 +40,15 @@ def test_public_route_validation_is_unaffected(api: ApiClient) -> None:
     response = api.post("/v1/users/login", json={"email": "x@example.com"})
     assert response.status == 400
     assert response.error["code"] == "VALIDATION_ERROR"
+
+
+def test_form_encoded_body_is_rejected_without_echoing_it(api: ApiClient) -> None:
+    # Given a JSON body sent as a form (what `curl -d` does without a Content-Type)
+    body = '{"email":"a@example.com","password":"hunter2-secret","name":"A"}'
+    # When registering
+    response = api.request("POST", "/v1/users/register", body=body,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    # Then a clear 400 names the content type, and the password is not echoed back
+    assert response.status == 400
+    assert response.error["message"] == "Content-Type must be application/json"
+    assert "hunter2" not in response.body

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.api import ApiClient
-from tests.support.users import TestUser, make_user
+from tests.support.users import SeededUser, make_user
 
 # The test client serialises bodies with json.dumps: floats like 19.99 are written exactly as typed,
 # and the resolver parses them back as Decimal.
@@ -18,7 +18,7 @@ from tests.support.users import TestUser, make_user
 LAPTOP = {"items": [{"product": "Laptop", "quantity": 1, "price": 75000.00}]}
 
 
-def create(api: ApiClient, user: TestUser, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+def create(api: ApiClient, user: SeededUser, payload: dict[str, Any] | None = None) -> dict[str, Any]:
     response = api.post("/v1/orders", json=payload or LAPTOP, token=user.token)
     assert response.status == 201, response.body
     return response.data["order"]  # type: ignore[no-any-return]
@@ -32,21 +32,21 @@ def set_status(database_url: str, order_id: str, status: str) -> None:
 
 
 @pytest.fixture
-def alice(test_env: dict[str, str]) -> TestUser:
+def alice(test_env: dict[str, str]) -> SeededUser:
     return make_user(test_env["DATABASE_URL"])
 
 
 @pytest.fixture
-def bob(test_env: dict[str, str]) -> TestUser:
+def bob(test_env: dict[str, str]) -> SeededUser:
     return make_user(test_env["DATABASE_URL"])
 
 
 @pytest.fixture
-def admin(test_env: dict[str, str]) -> TestUser:
+def admin(test_env: dict[str, str]) -> SeededUser:
     return make_user(test_env["DATABASE_URL"], roles=("user", "admin"))
 
 
-def test_create_returns_201_with_server_computed_fields(api: ApiClient, alice: TestUser) -> None:
+def test_create_returns_201_with_server_computed_fields(api: ApiClient, alice: SeededUser) -> None:
     # When Alice orders 3 x 19.99 and 1 x 0.01
     response = api.post("/v1/orders", token=alice.token, json={"items": [
         {"product": "Book", "quantity": 3, "price": 19.99},
@@ -63,14 +63,14 @@ def test_create_returns_201_with_server_computed_fields(api: ApiClient, alice: T
     assert order["created_at"].endswith("Z")
 
 
-def test_money_always_has_two_decimals(api: ApiClient, alice: TestUser) -> None:
+def test_money_always_has_two_decimals(api: ApiClient, alice: SeededUser) -> None:
     response = api.post("/v1/orders", token=alice.token, json={"items": [{"product": "A", "quantity": 2, "price": 0.5},
                                                                          {"product": "B", "quantity": 1, "price": 7}]})
     assert '"price":0.50' in response.body and '"price":7.00' in response.body
     assert '"total_amount":8.00' in response.body
 
 
-def test_laptop_example_keeps_75000_00(api: ApiClient, alice: TestUser) -> None:
+def test_laptop_example_keeps_75000_00(api: ApiClient, alice: SeededUser) -> None:
     response = api.post("/v1/orders", token=alice.token, body='{"items":[{"product":"Laptop","quantity":1,'
                         '"price":75000.00}]}', headers={"Content-Type": "application/json"})
     assert response.status == 201
@@ -92,7 +92,7 @@ def test_laptop_example_keeps_75000_00(api: ApiClient, alice: TestUser) -> None:
     ({"items": [{"product": "A", "quantity": 1, "price": 1}], "user_id": str(uuid.uuid4())}, "user_id"),
     ({}, "items"),
 ])
-def test_invalid_create_bodies_are_400(api: ApiClient, alice: TestUser, payload: dict[str, Any], field: str) -> None:
+def test_invalid_create_bodies_are_400(api: ApiClient, alice: SeededUser, payload: dict[str, Any], field: str) -> None:
     response = api.post("/v1/orders", json=payload, token=alice.token)
     assert response.status == 400, response.body
     assert response.error["code"] == "VALIDATION_ERROR"
@@ -102,13 +102,13 @@ def test_invalid_create_bodies_are_400(api: ApiClient, alice: TestUser, payload:
 @pytest.mark.parametrize("raw", ['{"items":[{"product":"A","quantity":1,"price":NaN}]}',
                                  '{"items":[{"product":"A","quantity":1,"price":Infinity}]}',
                                  '{"items":', '[]', 'null', '"x"'])
-def test_malformed_bodies_are_400_never_500(api: ApiClient, alice: TestUser, raw: str) -> None:
+def test_malformed_bodies_are_400_never_500(api: ApiClient, alice: SeededUser, raw: str) -> None:
     response = api.post("/v1/orders", body=raw, headers={"Content-Type": "application/json"}, token=alice.token)
     assert response.status == 400, response.body
     assert response.error["code"] == "VALIDATION_ERROR"
 
 
-def test_numeric_overflow_is_400_and_nothing_stored(api: ApiClient, alice: TestUser, test_env: dict[str, str]) -> None:
+def test_numeric_overflow_is_400_and_nothing_stored(api: ApiClient, alice: SeededUser, test_env: dict[str, str]) -> None:
     # Given items whose total is one cent over NUMERIC(10,2)
     payload = {"items": [{"product": "A", "quantity": 10, "price": 9999999.99}, {"product": "B", "quantity": 1,
                                                                                 "price": 0.10}]}
@@ -127,7 +127,7 @@ def test_routes_require_a_token(api: ApiClient) -> None:
         assert response.status == 401, (method, path, response.body)
 
 
-def test_get_own_order_and_admin_can_read_any(api: ApiClient, alice: TestUser, admin: TestUser) -> None:
+def test_get_own_order_and_admin_can_read_any(api: ApiClient, alice: SeededUser, admin: SeededUser) -> None:
     order = create(api, alice)
     for user in (alice, admin):
         response = api.get(f"/v1/orders/{order['id']}", token=user.token)
@@ -135,18 +135,18 @@ def test_get_own_order_and_admin_can_read_any(api: ApiClient, alice: TestUser, a
         assert response.data["order"] == order
 
 
-def test_static_paths_are_not_ids(api: ApiClient, alice: TestUser) -> None:
+def test_static_paths_are_not_ids(api: ApiClient, alice: SeededUser) -> None:
     assert api.get("/v1/orders/my-stats", token=alice.token).status == 200
     assert api.get("/v1/orders/stats", token=alice.token).status == 403
 
 
-def test_malformed_and_unknown_ids(api: ApiClient, alice: TestUser) -> None:
+def test_malformed_and_unknown_ids(api: ApiClient, alice: SeededUser) -> None:
     assert api.get("/v1/orders/not-a-uuid", token=alice.token).status == 400
     missing = api.get(f"/v1/orders/{uuid.uuid4()}", token=alice.token)
     assert (missing.status, missing.error["code"]) == (404, "NOT_FOUND")
 
 
-def test_bola_other_users_order_is_indistinguishable_from_missing(api: ApiClient, alice: TestUser, bob: TestUser,
+def test_bola_other_users_order_is_indistinguishable_from_missing(api: ApiClient, alice: SeededUser, bob: SeededUser,
                                                                  test_env: dict[str, str]) -> None:
     # Given Alice's order
     order = create(api, alice)
@@ -168,7 +168,7 @@ def test_bola_other_users_order_is_indistinguishable_from_missing(api: ApiClient
     assert api.get(path, token=alice.token).data["order"] == order
 
 
-def test_owner_replaces_items_and_total_is_recomputed(api: ApiClient, alice: TestUser) -> None:
+def test_owner_replaces_items_and_total_is_recomputed(api: ApiClient, alice: SeededUser) -> None:
     order = create(api, alice)
     response = api.put(f"/v1/orders/{order['id']}", token=alice.token,
                        json={"items": [{"product": "Mouse", "quantity": 2, "price": 25.5}]})
@@ -179,7 +179,7 @@ def test_owner_replaces_items_and_total_is_recomputed(api: ApiClient, alice: Tes
     assert updated["created_at"] == order["created_at"] and updated["updated_at"] > order["updated_at"]
 
 
-def test_admin_can_edit_any_created_order(api: ApiClient, alice: TestUser, admin: TestUser) -> None:
+def test_admin_can_edit_any_created_order(api: ApiClient, alice: SeededUser, admin: SeededUser) -> None:
     order = create(api, alice)
     response = api.put(f"/v1/orders/{order['id']}", json=LAPTOP, token=admin.token)
     assert response.status == 200
@@ -187,7 +187,7 @@ def test_admin_can_edit_any_created_order(api: ApiClient, alice: TestUser, admin
 
 
 @pytest.mark.parametrize("status", ["processing", "completed", "cancelled"])
-def test_edit_is_409_once_not_created(api: ApiClient, alice: TestUser, admin: TestUser, test_env: dict[str, str],
+def test_edit_is_409_once_not_created(api: ApiClient, alice: SeededUser, admin: SeededUser, test_env: dict[str, str],
                                       status: str) -> None:
     order = create(api, alice)
     set_status(test_env["DATABASE_URL"], order["id"], status)
@@ -196,13 +196,13 @@ def test_edit_is_409_once_not_created(api: ApiClient, alice: TestUser, admin: Te
         assert (response.status, response.error["code"]) == (409, "INVALID_STATUS_TRANSITION")
 
 
-def test_edit_validates_the_body(api: ApiClient, alice: TestUser) -> None:
+def test_edit_validates_the_body(api: ApiClient, alice: SeededUser) -> None:
     order = create(api, alice)
     response = api.put(f"/v1/orders/{order['id']}", json={"items": [], "status": "completed"}, token=alice.token)
     assert response.status == 400
 
 
-def test_admin_deletes_an_order(api: ApiClient, alice: TestUser, admin: TestUser) -> None:
+def test_admin_deletes_an_order(api: ApiClient, alice: SeededUser, admin: SeededUser) -> None:
     order = create(api, alice)
     response = api.delete(f"/v1/orders/{order['id']}", token=admin.token)
     assert response.status == 200
@@ -211,13 +211,13 @@ def test_admin_deletes_an_order(api: ApiClient, alice: TestUser, admin: TestUser
     assert api.delete(f"/v1/orders/{order['id']}", token=admin.token).status == 404
 
 
-def test_owner_cannot_delete(api: ApiClient, alice: TestUser) -> None:
+def test_owner_cannot_delete(api: ApiClient, alice: SeededUser) -> None:
     order = create(api, alice)
     response = api.delete(f"/v1/orders/{order['id']}", token=alice.token)
     assert (response.status, response.error["code"]) == (403, "FORBIDDEN")
 
 
-def test_my_stats_are_zero_without_orders(api: ApiClient, alice: TestUser) -> None:
+def test_my_stats_are_zero_without_orders(api: ApiClient, alice: SeededUser) -> None:
     response = api.get("/v1/orders/my-stats", token=alice.token)
     assert response.status == 200
     assert response.data == {"total_orders": 0, "total_amount": 0, "average_order_amount": 0,
@@ -225,10 +225,10 @@ def test_my_stats_are_zero_without_orders(api: ApiClient, alice: TestUser) -> No
     assert '"total_amount":0.00' in response.body and '"average_order_amount":0.00' in response.body
 
 
-def test_stats_exclude_cancelled_amounts_and_scope_to_caller(api: ApiClient, alice: TestUser, bob: TestUser,
-                                                           admin: TestUser, test_env: dict[str, str]) -> None:
+def test_stats_exclude_cancelled_amounts_and_scope_to_caller(api: ApiClient, alice: SeededUser, bob: SeededUser,
+                                                           admin: SeededUser, test_env: dict[str, str]) -> None:
     # Given Alice has 10.00, 20.00 and a cancelled 1000.00; Bob has 5.55
-    def order_of(user: TestUser, price: str) -> dict[str, Any]:
+    def order_of(user: SeededUser, price: str) -> dict[str, Any]:
         return create(api, user, {"items": [{"product": "X", "quantity": 1, "price": float(price)}]})
 
     order_of(alice, "10.00")
@@ -251,6 +251,6 @@ def test_stats_exclude_cancelled_amounts_and_scope_to_caller(api: ApiClient, ali
                              "by_status": {"created": 3, "processing": 0, "completed": 1, "cancelled": 1}}
 
 
-def test_stats_require_admin(api: ApiClient, alice: TestUser) -> None:
+def test_stats_require_admin(api: ApiClient, alice: SeededUser) -> None:
     response = api.get("/v1/orders/stats", token=alice.token)
     assert (response.status, response.error["code"]) == (403, "FORBIDDEN")

@@ -13,12 +13,12 @@ from orders_api import idempotency, logic
 from orders_api.models import OrderItemsRequest
 from shared.errors import ApiError, IdempotencyKeyInUse, ServiceUnavailable
 from tests.support.api import ApiClient
-from tests.support.users import TestUser, make_user
+from tests.support.users import SeededUser, make_user
 
 BODY = '{"items":[{"product":"Laptop","quantity":1,"price":75000.00}]}'
 
 
-def post(api: ApiClient, user: TestUser, body: str, key: str | None) -> Any:
+def post(api: ApiClient, user: SeededUser, body: str, key: str | None) -> Any:
     headers = {"Content-Type": "application/json"}
     if key is not None:
         headers["Idempotency-Key"] = key
@@ -34,11 +34,11 @@ def order_count(database_url: str) -> int:
 
 
 @pytest.fixture
-def alice(test_env: dict[str, str]) -> TestUser:
+def alice(test_env: dict[str, str]) -> SeededUser:
     return make_user(test_env["DATABASE_URL"])
 
 
-def test_repeat_with_same_key_replays_first_response(api: ApiClient, alice: TestUser,
+def test_repeat_with_same_key_replays_first_response(api: ApiClient, alice: SeededUser,
                                                      test_env: dict[str, str]) -> None:
     # Given an order created with a key
     first = post(api, alice, BODY, "order-1")
@@ -52,20 +52,20 @@ def test_repeat_with_same_key_replays_first_response(api: ApiClient, alice: Test
     assert order_count(test_env["DATABASE_URL"]) == 1
 
 
-def test_without_key_every_post_creates(api: ApiClient, alice: TestUser, test_env: dict[str, str]) -> None:
+def test_without_key_every_post_creates(api: ApiClient, alice: SeededUser, test_env: dict[str, str]) -> None:
     assert post(api, alice, BODY, None).status == 201
     assert post(api, alice, BODY, None).status == 201
     assert order_count(test_env["DATABASE_URL"]) == 2
 
 
-def test_same_key_other_body_is_422(api: ApiClient, alice: TestUser, test_env: dict[str, str]) -> None:
+def test_same_key_other_body_is_422(api: ApiClient, alice: SeededUser, test_env: dict[str, str]) -> None:
     post(api, alice, BODY, "order-2")
     response = post(api, alice, BODY.replace("75000.00", "75000.01"), "order-2")
     assert (response.status, response.error["code"]) == (422, "IDEMPOTENCY_KEY_MISMATCH")
     assert order_count(test_env["DATABASE_URL"]) == 1
 
 
-def test_same_key_different_user_is_independent(api: ApiClient, alice: TestUser, test_env: dict[str, str]) -> None:
+def test_same_key_different_user_is_independent(api: ApiClient, alice: SeededUser, test_env: dict[str, str]) -> None:
     bob = make_user(test_env["DATABASE_URL"])
     assert post(api, alice, BODY, "shared").status == 201
     theirs = post(api, bob, BODY, "shared")
@@ -74,18 +74,18 @@ def test_same_key_different_user_is_independent(api: ApiClient, alice: TestUser,
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256])
-def test_key_length_outside_1_to_255_is_400(api: ApiClient, alice: TestUser, key: str,
+def test_key_length_outside_1_to_255_is_400(api: ApiClient, alice: SeededUser, key: str,
                                             test_env: dict[str, str]) -> None:
     response = post(api, alice, BODY, key)
     assert (response.status, response.error["code"]) == (400, "VALIDATION_ERROR")
     assert order_count(test_env["DATABASE_URL"]) == 0
 
 
-def test_255_character_key_is_accepted(api: ApiClient, alice: TestUser) -> None:
+def test_255_character_key_is_accepted(api: ApiClient, alice: SeededUser) -> None:
     assert post(api, alice, BODY, "k" * 255).status == 201
 
 
-def test_invalid_body_is_not_cached(api: ApiClient, alice: TestUser) -> None:
+def test_invalid_body_is_not_cached(api: ApiClient, alice: SeededUser) -> None:
     # Given a first attempt with an invalid body under a key
     assert post(api, alice, BODY.replace("75000.00", "75000.001"), "order-3").status == 400
     # When the corrected body is sent with the same key
@@ -94,7 +94,7 @@ def test_invalid_body_is_not_cached(api: ApiClient, alice: TestUser) -> None:
     assert response.status == 201 and "Idempotent-Replayed" not in response.headers
 
 
-def test_failed_create_is_not_cached(api: ApiClient, alice: TestUser, monkeypatch: pytest.MonkeyPatch,
+def test_failed_create_is_not_cached(api: ApiClient, alice: SeededUser, monkeypatch: pytest.MonkeyPatch,
                                      test_env: dict[str, str]) -> None:
     # Given the database fails once during the create
     real_create = logic.create_order
@@ -116,7 +116,7 @@ def test_failed_create_is_not_cached(api: ApiClient, alice: TestUser, monkeypatc
     assert order_count(test_env["DATABASE_URL"]) == 1
 
 
-def test_unreachable_idempotency_table_is_503_not_500(api: ApiClient, alice: TestUser,
+def test_unreachable_idempotency_table_is_503_not_500(api: ApiClient, alice: SeededUser,
                                                       test_env: dict[str, str]) -> None:
     api.env_overrides["IDEMPOTENCY_TABLE"] = "MissingTable"
     response = post(api, alice, BODY, "order-5")
@@ -125,7 +125,7 @@ def test_unreachable_idempotency_table_is_503_not_500(api: ApiClient, alice: Tes
     assert order_count(test_env["DATABASE_URL"]) == 0
 
 
-def test_ten_concurrent_creates_with_one_key_make_one_order(api: ApiClient, alice: TestUser,
+def test_ten_concurrent_creates_with_one_key_make_one_order(api: ApiClient, alice: SeededUser,
                                                              test_env: dict[str, str]) -> None:
     # Given the handler environment is loaded (one ordinary request) and a body
     assert api.get("/v1/orders", token=alice.token).status == 200

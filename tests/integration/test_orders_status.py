@@ -15,7 +15,7 @@ from orders_api.models import STATUSES
 from shared.auth.principal import Principal
 from shared.errors import ApiError
 from tests.support.api import ApiClient
-from tests.support.users import TestUser, make_user
+from tests.support.users import SeededUser, make_user
 
 LAPTOP = {"items": [{"product": "Laptop", "quantity": 1, "price": 75000.00}]}
 ALLOWED = {
@@ -33,7 +33,7 @@ def expected(role: str, current: str, target: str) -> tuple[int, str | None]:
     return 409, "INVALID_STATUS_TRANSITION"
 
 
-def new_order(api: ApiClient, owner: TestUser, database_url: str, status: str = "created") -> str:
+def new_order(api: ApiClient, owner: SeededUser, database_url: str, status: str = "created") -> str:
     response = api.post("/v1/orders", json=LAPTOP, token=owner.token)
     assert response.status == 201, response.body
     order_id: str = response.data["order"]["id"]

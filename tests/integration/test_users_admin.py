@@ -18,12 +18,12 @@ USER_FIELDS = {"id", "email", "name", "roles", "created_at", "updated_at"}
 
 
 @pytest.fixture
-def admin(api: ApiClient) -> factories.TestUser:
+def admin(api: ApiClient) -> factories.SeededUser:
     return make_user(api.env_overrides["DATABASE_URL"], email="root@example.com", name="Root",
                      roles=("user", "admin"))
 
 
-def add_users(api: ApiClient, count: int) -> list[factories.TestUser]:
+def add_users(api: ApiClient, count: int) -> list[factories.SeededUser]:
     return [make_user(api.env_overrides["DATABASE_URL"], email=f"u{i:02d}@example.com", name=f"User {i:02d}")
             for i in range(count)]
 
@@ -37,7 +37,7 @@ def test_admin_routes_need_a_token(api: ApiClient) -> None:
         assert response.error["code"] == "UNAUTHORIZED"
 
 
-def test_list_paginates_in_creation_order(api: ApiClient, admin: factories.TestUser) -> None:
+def test_list_paginates_in_creation_order(api: ApiClient, admin: factories.SeededUser) -> None:
     # Given the admin and 5 more users
     created = add_users(api, 5)
     # When listing page 2 of size 2
@@ -50,7 +50,7 @@ def test_list_paginates_in_creation_order(api: ApiClient, admin: factories.TestU
     assert all(set(user) == USER_FIELDS for user in data["users"])
 
 
-def test_list_defaults_to_page_1_limit_20(api: ApiClient, admin: factories.TestUser) -> None:
+def test_list_defaults_to_page_1_limit_20(api: ApiClient, admin: factories.SeededUser) -> None:
     add_users(api, 21)
     data = api.get("/v1/users", token=admin.token).data
     assert data["pagination"] == {"page": 1, "limit": 20, "total": 22, "pages": 2}
@@ -58,7 +58,7 @@ def test_list_defaults_to_page_1_limit_20(api: ApiClient, admin: factories.TestU
 
 
 @pytest.mark.parametrize("page", [4, 1000, 2**31 - 1])
-def test_page_beyond_the_last_is_empty_with_true_totals(api: ApiClient, admin: factories.TestUser, page: int) -> None:
+def test_page_beyond_the_last_is_empty_with_true_totals(api: ApiClient, admin: factories.SeededUser, page: int) -> None:
     add_users(api, 4)
     response = api.get("/v1/users", query={"page": page, "limit": 2}, token=admin.token)
     assert response.status == 200
@@ -67,18 +67,18 @@ def test_page_beyond_the_last_is_empty_with_true_totals(api: ApiClient, admin: f
 
 @pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 101}, {"limit": "abc"}, {"page": 0}, {"page": -1},
                                    {"page": "x"}, {"limit": "1.5"}, {"page": 2**31}, {"page": 10**30}])
-def test_bad_pagination_is_400(api: ApiClient, admin: factories.TestUser, query: dict[str, object]) -> None:
+def test_bad_pagination_is_400(api: ApiClient, admin: factories.SeededUser, query: dict[str, object]) -> None:
     response = api.get("/v1/users", query=query, token=admin.token)
     assert response.status == 400, response.body
     assert response.error["code"] == "VALIDATION_ERROR"
 
 
-def test_limit_bounds_are_inclusive(api: ApiClient, admin: factories.TestUser) -> None:
+def test_limit_bounds_are_inclusive(api: ApiClient, admin: factories.SeededUser) -> None:
     for limit in (1, 100):
         assert api.get("/v1/users", query={"limit": limit}, token=admin.token).status == 200
 
 
-def test_search_matches_email_or_name_case_insensitively(api: ApiClient, admin: factories.TestUser) -> None:
+def test_search_matches_email_or_name_case_insensitively(api: ApiClient, admin: factories.SeededUser) -> None:
     # Given users matching by name and by email
     url = api.env_overrides["DATABASE_URL"]
     by_name = make_user(url, email="x1@example.com", name="Grace Hopper")
@@ -92,7 +92,7 @@ def test_search_matches_email_or_name_case_insensitively(api: ApiClient, admin: 
     assert response.data["pagination"] == {"page": 1, "limit": 20, "total": 2, "pages": 1}
 
 
-def test_search_wildcards_match_literally(api: ApiClient, admin: factories.TestUser) -> None:
+def test_search_wildcards_match_literally(api: ApiClient, admin: factories.SeededUser) -> None:
     # Given a user named "100%_off" and others without those characters
     url = api.env_overrides["DATABASE_URL"]
     target = make_user(url, email="promo@example.com", name="100%_off")
@@ -109,17 +109,17 @@ def test_search_wildcards_match_literally(api: ApiClient, admin: factories.TestU
 
 @pytest.mark.parametrize("query", [None, {"query": ""}, {"query": "x" * 101}, {"query": "   "},
                                    {"query": "a", "limit": 0}])
-def test_bad_search_is_400(api: ApiClient, admin: factories.TestUser, query: dict[str, object] | None) -> None:
+def test_bad_search_is_400(api: ApiClient, admin: factories.SeededUser, query: dict[str, object] | None) -> None:
     response = api.get("/v1/users/search", query=query, token=admin.token)
     assert response.status == 400, response.body
     assert response.error["code"] == "VALIDATION_ERROR"
 
 
-def test_search_of_100_chars_is_accepted(api: ApiClient, admin: factories.TestUser) -> None:
+def test_search_of_100_chars_is_accepted(api: ApiClient, admin: factories.SeededUser) -> None:
     assert api.get("/v1/users/search", query={"query": "x" * 100}, token=admin.token).status == 200
 
 
-def test_get_user_by_id(api: ApiClient, admin: factories.TestUser) -> None:
+def test_get_user_by_id(api: ApiClient, admin: factories.SeededUser) -> None:
     (user,) = add_users(api, 1)
     response = api.get(f"/v1/users/{user.id}", token=admin.token)
     assert response.status == 200
@@ -130,12 +130,12 @@ def test_get_user_by_id(api: ApiClient, admin: factories.TestUser) -> None:
     assert (malformed.status, malformed.error["code"]) == (400, "VALIDATION_ERROR")
 
 
-def test_static_paths_are_not_taken_as_ids(api: ApiClient, admin: factories.TestUser) -> None:
+def test_static_paths_are_not_taken_as_ids(api: ApiClient, admin: factories.SeededUser) -> None:
     assert api.get("/v1/users/profile", token=admin.token).data["user"]["id"] == str(admin.id)
     assert "users" in api.get("/v1/users/search", query={"query": "root"}, token=admin.token).data
 
 
-def test_promote_then_demote(api: ApiClient, admin: factories.TestUser) -> None:
+def test_promote_then_demote(api: ApiClient, admin: factories.SeededUser) -> None:
     (user,) = add_users(api, 1)
     # When the admin promotes a user (roles in any order, duplicates collapse)
     promoted = api.put(f"/v1/users/{user.id}/roles", json={"roles": ["admin", "user", "admin"]}, token=admin.token)
@@ -149,17 +149,17 @@ def test_promote_then_demote(api: ApiClient, admin: factories.TestUser) -> None:
 
 @pytest.mark.parametrize("body", [{"roles": []}, {"roles": ["root"]}, {"roles": "admin"}, {},
                                   {"roles": ["user"], "email": "x@example.com"}])
-def test_bad_roles_bodies_are_400(api: ApiClient, admin: factories.TestUser, body: dict[str, object]) -> None:
+def test_bad_roles_bodies_are_400(api: ApiClient, admin: factories.SeededUser, body: dict[str, object]) -> None:
     (user,) = add_users(api, 1)
     assert api.put(f"/v1/users/{user.id}/roles", json=body, token=admin.token).status == 400
 
 
-def test_roles_of_unknown_user_is_404(api: ApiClient, admin: factories.TestUser) -> None:
+def test_roles_of_unknown_user_is_404(api: ApiClient, admin: factories.SeededUser) -> None:
     response = api.put(f"/v1/users/{uuid.uuid4()}/roles", json={"roles": ["user"]}, token=admin.token)
     assert response.status == 404
 
 
-def test_last_admin_cannot_be_demoted_or_deleted(api: ApiClient, admin: factories.TestUser) -> None:
+def test_last_admin_cannot_be_demoted_or_deleted(api: ApiClient, admin: factories.SeededUser) -> None:
     # Given a single admin
     for response in (api.put(f"/v1/users/{admin.id}/roles", json={"roles": ["user"]}, token=admin.token),
                      api.delete(f"/v1/users/{admin.id}", token=admin.token)):
@@ -180,7 +180,7 @@ def _someone_waits_on_a_lock(database_url: str) -> bool:
     return bool(waiting)
 
 
-def test_concurrent_demotions_cannot_remove_every_admin(api: ApiClient, admin: factories.TestUser) -> None:
+def test_concurrent_demotions_cannot_remove_every_admin(api: ApiClient, admin: factories.SeededUser) -> None:
     # Given two admins, and a first transaction that demoted one of them but has not committed yet
     url = api.env_overrides["DATABASE_URL"]
     other = make_user(url, email="second@example.com", roles=("user", "admin"))
@@ -220,7 +220,7 @@ def test_concurrent_demotions_cannot_remove_every_admin(api: ApiClient, admin: f
     assert [row.id for row in admins] == [other.id]
 
 
-def test_delete_user_cascades_to_orders(api: ApiClient, admin: factories.TestUser) -> None:
+def test_delete_user_cascades_to_orders(api: ApiClient, admin: factories.SeededUser) -> None:
     # Given a user with an order row
     (user,) = add_users(api, 1)
     engine = create_engine(api.env_overrides["DATABASE_URL"])
@@ -242,7 +242,7 @@ def test_delete_user_cascades_to_orders(api: ApiClient, admin: factories.TestUse
     assert api.delete(f"/v1/users/{user.id}", token=admin.token).status == 404
 
 
-def test_admin_may_delete_another_admin_but_not_the_last(api: ApiClient, admin: factories.TestUser) -> None:
+def test_admin_may_delete_another_admin_but_not_the_last(api: ApiClient, admin: factories.SeededUser) -> None:
     other = make_user(api.env_overrides["DATABASE_URL"], email="second@example.com", roles=("user", "admin"))
     assert api.delete(f"/v1/users/{other.id}", token=admin.token).status == 200
     assert api.delete(f"/v1/users/{admin.id}", token=admin.token).status == 409

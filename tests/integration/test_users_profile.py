@@ -12,12 +12,12 @@ USER_FIELDS = {"id", "email", "name", "roles", "created_at", "updated_at"}
 
 
 @pytest.fixture
-def ann(api: ApiClient) -> factories.TestUser:
+def ann(api: ApiClient) -> factories.SeededUser:
     return make_user(api.env_overrides["DATABASE_URL"], email="ann@example.com", name="Ann")
 
 
 @pytest.fixture
-def bob(api: ApiClient) -> factories.TestUser:
+def bob(api: ApiClient) -> factories.SeededUser:
     return make_user(api.env_overrides["DATABASE_URL"], email="bob@example.com", name="Bob")
 
 
@@ -25,8 +25,8 @@ def login(api: ApiClient, email: str, password: str) -> int:
     return api.post("/v1/users/login", json={"email": email, "password": password}).status
 
 
-def test_profile_is_the_callers_own_user(api: ApiClient, ann: factories.TestUser,
-                                         bob: factories.TestUser) -> None:
+def test_profile_is_the_callers_own_user(api: ApiClient, ann: factories.SeededUser,
+                                         bob: factories.SeededUser) -> None:
     # Given two users / When each reads the profile
     for user in (ann, bob):
         response = api.get("/v1/users/profile", token=user.token)
@@ -42,7 +42,7 @@ def test_profile_without_token_is_401(api: ApiClient) -> None:
     assert response.error["code"] == "UNAUTHORIZED"
 
 
-def test_update_profile_name_and_email(api: ApiClient, ann: factories.TestUser) -> None:
+def test_update_profile_name_and_email(api: ApiClient, ann: factories.SeededUser) -> None:
     # When Ann changes name and email (mixed case)
     response = api.put("/v1/users/profile", json={"name": " Ann Lee ", "email": "Ann.Lee@Example.com"}, token=ann.token)
     # Then both change, normalised, and updated_at moves
@@ -55,8 +55,8 @@ def test_update_profile_name_and_email(api: ApiClient, ann: factories.TestUser) 
     assert login(api, "ANN.LEE@example.com", DEFAULT_PASSWORD) == 200
 
 
-def test_update_profile_to_a_taken_email_is_409(api: ApiClient, ann: factories.TestUser,
-                                                 bob: factories.TestUser) -> None:
+def test_update_profile_to_a_taken_email_is_409(api: ApiClient, ann: factories.SeededUser,
+                                                 bob: factories.SeededUser) -> None:
     # When Ann tries to take Bob's email in another case
     response = api.put("/v1/users/profile", json={"email": "BOB@example.com"}, token=ann.token)
     # Then 409 and nothing changed
@@ -65,7 +65,7 @@ def test_update_profile_to_a_taken_email_is_409(api: ApiClient, ann: factories.T
     assert api.get("/v1/users/profile", token=ann.token).data["user"]["email"] == "ann@example.com"
 
 
-def test_update_profile_to_own_email_is_fine(api: ApiClient, ann: factories.TestUser) -> None:
+def test_update_profile_to_own_email_is_fine(api: ApiClient, ann: factories.SeededUser) -> None:
     response = api.put("/v1/users/profile", json={"email": "ANN@example.com"}, token=ann.token)
     assert response.status == 200
 
@@ -74,7 +74,7 @@ def test_update_profile_to_own_email_is_fine(api: ApiClient, ann: factories.Test
     {}, {"name": None}, {"name": ""}, {"email": "nope"}, {"roles": ["admin"]}, {"name": "x", "id": "other"},
     {"name": "x", "password": "newpassword"}, {"name": "x" * 101},
 ])
-def test_update_profile_rejects_bad_bodies(api: ApiClient, ann: factories.TestUser, body: dict[str, object]) -> None:
+def test_update_profile_rejects_bad_bodies(api: ApiClient, ann: factories.SeededUser, body: dict[str, object]) -> None:
     # Given an empty, invalid or mass-assigning body / Then 400, and Ann is unchanged
     response = api.put("/v1/users/profile", json=body, token=ann.token)
     assert response.status == 400, response.body
@@ -83,7 +83,7 @@ def test_update_profile_rejects_bad_bodies(api: ApiClient, ann: factories.TestUs
     assert (profile["name"], profile["roles"]) == ("Ann", ["user"])
 
 
-def test_change_password_returns_a_fresh_token_and_revokes_old_ones(api: ApiClient, ann: factories.TestUser) -> None:
+def test_change_password_returns_a_fresh_token_and_revokes_old_ones(api: ApiClient, ann: factories.SeededUser) -> None:
     # When Ann changes her password to a 72-byte multi-byte one
     new_password = "€" * 24
     response = api.put("/v1/users/password", json={"current_password": DEFAULT_PASSWORD,
@@ -101,7 +101,7 @@ def test_change_password_returns_a_fresh_token_and_revokes_old_ones(api: ApiClie
     assert login(api, "ann@example.com", new_password) == 200
 
 
-def test_change_password_with_wrong_current_password_is_401(api: ApiClient, ann: factories.TestUser) -> None:
+def test_change_password_with_wrong_current_password_is_401(api: ApiClient, ann: factories.SeededUser) -> None:
     for current in ("wrong password", "a" * 73):
         response = api.put("/v1/users/password", json={"current_password": current,
                                                         "new_password": "another password"}, token=ann.token)
@@ -113,7 +113,7 @@ def test_change_password_with_wrong_current_password_is_401(api: ApiClient, ann:
 
 @pytest.mark.parametrize(("new_password", "status"), [("a" * 73, 400), ("€" * 24 + "a", 400), ("short", 400),
                                                       ("a" * 72, 200)])
-def test_change_password_new_password_byte_limits(api: ApiClient, ann: factories.TestUser, new_password: str,
+def test_change_password_new_password_byte_limits(api: ApiClient, ann: factories.SeededUser, new_password: str,
                                                   status: int) -> None:
     response = api.put("/v1/users/password", json={"current_password": DEFAULT_PASSWORD,
                                                     "new_password": new_password}, token=ann.token)
@@ -123,7 +123,7 @@ def test_change_password_new_password_byte_limits(api: ApiClient, ann: factories
 @pytest.mark.parametrize("body", [{"new_password": "another password"}, {"current_password": DEFAULT_PASSWORD},
                                   {"current_password": DEFAULT_PASSWORD, "new_password": "another password",
                                    "user_id": "someone-else"}])
-def test_change_password_bad_bodies_are_400(api: ApiClient, ann: factories.TestUser, body: dict[str, str]) -> None:
+def test_change_password_bad_bodies_are_400(api: ApiClient, ann: factories.SeededUser, body: dict[str, str]) -> None:
     assert api.put("/v1/users/password", json=body, token=ann.token).status == 400
 
 
@@ -133,8 +133,8 @@ def test_change_password_without_token_is_401(api: ApiClient) -> None:
     assert response.status == 401
 
 
-def test_no_route_lets_a_user_touch_another_users_data(api: ApiClient, ann: factories.TestUser,
-                                                       bob: factories.TestUser) -> None:
+def test_no_route_lets_a_user_touch_another_users_data(api: ApiClient, ann: factories.SeededUser,
+                                                       bob: factories.SeededUser) -> None:
     # Given Ann, a plain user, who knows Bob's id
     attempts = [
         api.get(f"/v1/users/{bob.id}", token=ann.token),

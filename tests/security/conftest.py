@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.users import TestUser, make_user
+from tests.support.users import SeededUser, make_user
 
 
 @pytest.fixture
-def alice(test_env: dict[str, str]) -> TestUser:
+def alice(test_env: dict[str, str]) -> SeededUser:
     return make_user(test_env["DATABASE_URL"])
 
 
 @pytest.fixture
-def bob(test_env: dict[str, str]) -> TestUser:
+def bob(test_env: dict[str, str]) -> SeededUser:
     return make_user(test_env["DATABASE_URL"])
 
 
 @pytest.fixture
-def admin(test_env: dict[str, str]) -> TestUser:
+def admin(test_env: dict[str, str]) -> SeededUser:
     return make_user(test_env["DATABASE_URL"], roles=("user", "admin"))

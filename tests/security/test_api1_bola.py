@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.support.api import ApiClient
-from tests.support.users import TestUser
+from tests.support.users import SeededUser
 
 ORDER = {"items": [{"product": "Secret thing", "quantity": 1, "price": 10}]}
 
 
-def test_every_order_route_hides_another_users_order(api: ApiClient, alice: TestUser, bob: TestUser,
+def test_every_order_route_hides_another_users_order(api: ApiClient, alice: SeededUser, bob: SeededUser,
                                                       test_env: dict[str, str]) -> None:
     # Given an order of Alice's
     order = api.post("/v1/orders", json=ORDER, token=alice.token).data["order"]
@@ -29,8 +29,8 @@ def test_every_order_route_hides_another_users_order(api: ApiClient, alice: Test
     assert row.status == "created" and row.items[0]["product"] == "Secret thing"
 
 
-def test_listing_with_another_users_id_never_returns_their_orders(api: ApiClient, alice: TestUser,
-                                                                   bob: TestUser) -> None:
+def test_listing_with_another_users_id_never_returns_their_orders(api: ApiClient, alice: SeededUser,
+                                                                   bob: SeededUser) -> None:
     # Given an order of Alice's
     api.post("/v1/orders", json=ORDER, token=alice.token)
     # When Bob lists orders asking for Alice's user_id

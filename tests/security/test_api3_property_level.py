@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.support.api import ApiClient
-from tests.support.users import TestUser
+from tests.support.users import SeededUser
 
 USER_FIELDS = {"id", "email", "name", "roles", "created_at", "updated_at"}
 SECRETS = ("password", "hash", "token_version", "$2b$")
@@ -25,8 +25,8 @@ def _users_in(body: object) -> list[dict[str, object]]:
     return found
 
 
-def test_every_user_shaped_response_has_exactly_the_public_fields(api: ApiClient, admin: TestUser,
-                                                                   alice: TestUser) -> None:
+def test_every_user_shaped_response_has_exactly_the_public_fields(api: ApiClient, admin: SeededUser,
+                                                                   alice: SeededUser) -> None:
     # Given every route that returns users (self, admin views, register, login, password change)
     password = "a-strong-password-1"
     registered = api.post("/v1/users/register", json={"email": "carol@example.com", "password": password,
@@ -54,7 +54,7 @@ def test_every_user_shaped_response_has_exactly_the_public_fields(api: ApiClient
         assert not any(secret in text for secret in SECRETS), text
 
 
-def test_profile_update_cannot_assign_server_owned_properties(api: ApiClient, alice: TestUser) -> None:
+def test_profile_update_cannot_assign_server_owned_properties(api: ApiClient, alice: SeededUser) -> None:
     # Given attempts to set roles, id, password hash or token version through the profile
     for field, value in (("roles", ["admin"]), ("id", "00000000-0000-0000-0000-000000000000"),
                          ("password_hash", "x"), ("token_version", 0), ("created_at", "2000-01-01T00:00:00Z")):
@@ -66,7 +66,7 @@ def test_profile_update_cannot_assign_server_owned_properties(api: ApiClient, al
     assert profile["roles"] == ["user"] and profile["name"] != "Mallory"
 
 
-def test_order_edit_cannot_assign_server_owned_properties(api: ApiClient, alice: TestUser, bob: TestUser) -> None:
+def test_order_edit_cannot_assign_server_owned_properties(api: ApiClient, alice: SeededUser, bob: SeededUser) -> None:
     # Given one of Alice's orders
     items = [{"product": "Pen", "quantity": 1, "price": 2}]
     order = api.post("/v1/orders", json={"items": items}, token=alice.token).data["order"]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.support.api import ApiClient
-from tests.support.users import TestUser
+from tests.support.users import SeededUser
 
-SOME_ID = str(uuid.uuid4())
+SOME_ID = "5f0c6a4e-2d1b-4c8e-9a77-3b2f1e0d9c88"  # fixed: xdist workers must collect the same ids
 ADMIN_ROUTES = [
     ("GET", "/v1/users", None),
     ("GET", "/v1/users/search?query=a", None),
@@ -22,7 +20,7 @@ ADMIN_ROUTES = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
-def test_admin_operations_are_403_for_a_user(api: ApiClient, alice: TestUser, method: str, path: str,
+def test_admin_operations_are_403_for_a_user(api: ApiClient, alice: SeededUser, method: str, path: str,
                                               body: object) -> None:
     # Given an ordinary user / When calling an admin operation (even on an id that does not exist)
     response = api.request(method, path, json_body=body, token=alice.token)
@@ -30,7 +28,7 @@ def test_admin_operations_are_403_for_a_user(api: ApiClient, alice: TestUser, me
     assert (response.status, response.error["code"]) == (403, "FORBIDDEN")
 
 
-def test_user_cannot_promote_themselves(api: ApiClient, alice: TestUser) -> None:
+def test_user_cannot_promote_themselves(api: ApiClient, alice: SeededUser) -> None:
     # Given an ordinary user targeting their own id / When asking for the admin role
     response = api.put(f"/v1/users/{alice.id}/roles", json={"roles": ["user", "admin"]}, token=alice.token)
     # Then 403 and their roles are unchanged

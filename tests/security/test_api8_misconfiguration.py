@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.support.api import ApiClient
-from tests.support.users import TestUser
+from tests.support.users import SeededUser
 
 
-def test_unexpected_error_is_a_bare_500_envelope(api: ApiClient, alice: TestUser,
+def test_unexpected_error_is_a_bare_500_envelope(api: ApiClient, alice: SeededUser,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a bug deep in the orders logic that raises with internal details in its message
     from orders_api import logic
@@ -35,7 +35,7 @@ def test_validation_errors_do_not_echo_submitted_secrets(api: ApiClient) -> None
     assert password not in response.body and "not-an-email" not in response.body
 
 
-def test_every_response_is_json_and_names_its_request(api: ApiClient, alice: TestUser) -> None:
+def test_every_response_is_json_and_names_its_request(api: ApiClient, alice: SeededUser) -> None:
     # Given success, client errors and auth errors / Then each is application/json with an X-Request-ID
     for response in (api.get("/v1/users/profile", token=alice.token), api.get("/v1/users/profile"),
                      api.get("/v1/orders/not-a-uuid", token=alice.token)):

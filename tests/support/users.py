@@ -14,7 +14,7 @@ DEFAULT_PASSWORD = "correct horse battery"
 
 
 @dataclass(frozen=True)
-class TestUser:
+class SeededUser:
     id: uuid.UUID
     email: str
     roles: tuple[str, ...]
@@ -22,7 +22,7 @@ class TestUser:
 
 
 def make_user(database_url: str, *, email: str | None = None, name: str = "Test User",
-              roles: tuple[str, ...] = ("user",), password: str = DEFAULT_PASSWORD) -> TestUser:
+              roles: tuple[str, ...] = ("user",), password: str = DEFAULT_PASSWORD) -> SeededUser:
     """Insert a user and return it with a valid token (JWT_SECRET must be set in the env)."""
     import bcrypt
 
@@ -35,4 +35,4 @@ def make_user(database_url: str, *, email: str | None = None, name: str = "Test 
             .returning(users.c.id)
         ).scalar_one()
     engine.dispose()
-    return TestUser(id=user_id, email=email, roles=roles, token=issue_token(user_id, email, list(roles), 0))
+    return SeededUser(id=user_id, email=email, roles=roles, token=issue_token(user_id, email, list(roles), 0))

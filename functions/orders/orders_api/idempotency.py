@@ -18,21 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyInconsistentStateError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from orders_api import logic
 from orders_api.models import OrderItemsRequest
@@ -41,6 +28,10 @@ from shared.errors import IdempotencyKeyInUse, IdempotencyKeyMismatch, ServiceUn
 from shared.jsonutil import dumps
 from shared.observability import logger
 from shared.settings import get_settings
+
+if TYPE_CHECKING:  # the utility (and boto3 under it) is imported on the first keyed create, not at cold start
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -83,6 +74,12 @@ def _create(*, request: dict[str, Any], user_id: UUID, body: OrderItemsRequest,
 @lru_cache(maxsize=2)
 def _idempotent_create(client: Any, table_name: str) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
     """Keyed by the client so a new shared client (tests clear it) gets a new persistence layer."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
     config = IdempotencyConfig(
         event_key_jmespath="[user_id, key]",
         payload_validation_jmespath="body",
@@ -98,6 +95,13 @@ def _idempotent_create(client: Any, table_name: str) -> tuple[Callable[..., dict
 
 
 def create_once(user_id: UUID, key: str, body: OrderItemsRequest, lambda_context: Any = None) -> Outcome:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyInconsistentStateError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
     create, config = _idempotent_create(dynamodb_client(), get_settings().idempotency_table)
     if lambda_context is not None:
         # Lets an in-progress record expire with this invocation, so a crashed request doesn't block the key.

@@ -1,19 +1,6 @@
-"""Lambda entry point of the users function: a decorator stack around `app.resolve`."""
+"""Lambda entry point of the users function (decorator stack in shared.api.create_handler)."""
 
-from typing import Any
-
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from shared.api import create_resolver
-from shared.observability import logger, request_guard
+from shared.api import create_handler
 from users_api.routes import router
 
-app = create_resolver()
-app.include_router(router)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@request_guard
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+app, lambda_handler = create_handler(router)

@@ -53,6 +53,7 @@ class Settings(BaseModel):
     circuit_breaker_failure_threshold: Annotated[int, Field(ge=1)] = 5
     circuit_breaker_reset_timeout: Annotated[float, Field(gt=0)] = 30.0
     max_body_bytes: Annotated[int, Field(ge=1)] = 1024 * 1024
+    metrics_flush_seconds: Annotated[float, Field(ge=0)] = 1.0
 
     @field_validator("rate_limit_auth", "rate_limit_order_create", "rate_limit_default", mode="before")
     @classmethod

@@ -136,12 +136,24 @@ def _to_item(name: str, state: BreakerState) -> dict[str, Any]:
 def _from_item(item: dict[str, Any] | None) -> BreakerState:
     if not item:
         return BreakerState()
-    return BreakerState(
-        state=item["state"]["S"], failures=int(item["failures"]["N"]),
-        opened_at=float(item["opened_at"]["N"]), probe_until=float(item["probe_until"]["N"]),
-        version=int(item["version"]["N"]),
-        transitions={key: int(value["N"]) for key, value in item.get("transitions", {}).get("M", {}).items()},
-    )
+    try:
+        state = BreakerState(
+            state=item["state"]["S"], failures=int(item["failures"]["N"]),
+            opened_at=float(item["opened_at"]["N"]), probe_until=float(item["probe_until"]["N"]),
+            version=int(item["version"]["N"]),
+            transitions={key: int(value["N"]) for key, value in item.get("transitions", {}).get("M", {}).items()},
+        )
+        if state.state not in (CLOSED, OPEN, HALF_OPEN):
+            raise ValueError(state.state)
+        return state
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        # Shared state we cannot read must not fail the request: treat it as closed (serve) and say so.
+        # Its version stays unknown, so conditional writes conflict and leave the item for an operator.
+        from shared.observability import logger
+
+        logger.error("circuit breaker item unreadable; treating as closed",
+                     extra={"breaker": str(item.get("pk", {}).get("S", "?")), "error": type(error).__name__})
+        return BreakerState()
 
 
 def is_infrastructure_failure(error: BaseException) -> bool:

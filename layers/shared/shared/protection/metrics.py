@@ -6,8 +6,12 @@ with atomic ADD counters — `requests`, `status_<code>`, a coarse latency histo
 Breaker transitions go to sk `breaker#<name>` in the same minute. TTL `expires_at` (2 h) only
 cleans up.
 
-Cost: counters are merged in process and written at the end of each request, so a request costs
-one UpdateItem (several ADDs). If the write fails (table unreachable) the counters stay pending
+Cost: counters are merged in process and flushed at the end of a request once
+METRICS_FLUSH_SECONDS (default 1 s) have passed since the last flush, so a busy container writes
+each item at most once a second instead of once per request (one UpdateItem of several ADDs per
+item). The price is lag: a container's last second of counts appears with its next invocation,
+and is lost if the container is reclaimed first. METRICS_FLUSH_SECONDS=0 writes every request
+(the tests use it). If the write fails (table unreachable) the counters stay pending
 in this container (bounded) and are added by the next successful flush, after a short back-off;
 a container that is reclaimed while DynamoDB is down loses its pending counters.
 
@@ -48,10 +52,13 @@ def latency_bucket(latency_ms: float) -> int:
 class MetricsRecorder:
     """Counters merged per (minute, item) in process, flushed as one UpdateItem per item."""
 
-    def __init__(self, table: str, client: Callable[[], Any], clock: Clock = time.time) -> None:
+    def __init__(self, table: str, client: Callable[[], Any], clock: Clock = time.time,
+                 flush_interval: float = 0.0) -> None:
         self.table = table
         self._client = client
         self._clock = clock
+        self._flush_interval = flush_interval
+        self._last_flush = -math.inf
         self._backoff = Backoff(BACKOFF_SECONDS, clock)
         self._pending: OrderedDict[tuple[int, str], Counter[str]] = OrderedDict()
         self.client_owner: object = None
@@ -62,9 +69,12 @@ class MetricsRecorder:
         while len(self._pending) > MAX_PENDING_ITEMS:
             self._pending.popitem(last=False)
 
-    def flush(self) -> None:
+    def flush(self, *, force: bool = False) -> None:
         if self._backoff.active:
             return
+        if not force and self._clock() - self._last_flush < self._flush_interval:
+            return
+        self._last_flush = self._clock()
         for key in list(self._pending):
             try:
                 self._write(key, self._pending[key])
@@ -99,11 +109,13 @@ def get_recorder() -> MetricsRecorder:
     from shared.aws import dynamodb_client
     from shared.settings import get_settings
 
-    table, client = get_settings().metrics_table, dynamodb_client()
+    settings = get_settings()
+    table, client = settings.metrics_table, dynamodb_client()
     # A new client means a new endpoint (tests: a fresh emulator): start with nothing pending.
     recorder = _instances.get("recorder")
     if recorder is None or recorder.table != table or recorder.client_owner is not client:
-        recorder = _instances["recorder"] = MetricsRecorder(table, dynamodb_client)
+        recorder = _instances["recorder"] = MetricsRecorder(
+            table, dynamodb_client, flush_interval=settings.metrics_flush_seconds)
         recorder.client_owner = client
     return recorder
 

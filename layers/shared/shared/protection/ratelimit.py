@@ -154,6 +154,13 @@ class RateLimiter:
             logger.warning("rate limiter unavailable, failing open", extra={"error": type(error).__name__})
             self._backoff.trip()
             return self._fail_open(pk, window)
+        except (KeyError, TypeError, ValueError) as error:
+            # An item this code did not write (wrong types): fail open for this key only, loudly.
+            from shared.observability import logger
+
+            logger.error("rate limit item unreadable, failing open", extra={"error": type(error).__name__})
+            self._cache.pop(pk, None)
+            return self._fail_open(pk, window)
 
     def _current_client(self) -> Any:
         # A new client means a new endpoint or a new emulator: cached counts belong to the old one.

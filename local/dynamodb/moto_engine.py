@@ -1,4 +1,4 @@
-"""A local DynamoDB (moto) served fast enough not to be the bottleneck of the functions.
+"""The moto engine: moto's DynamoDB backend served with HTTP/1.1 keep-alive (`--engine moto`).
 
 Stock `moto_server` speaks HTTP/1.0 (one TCP connection per request) through a dispatcher that
 guesses the service from every request, which caps it at a few hundred UpdateItem/s. Here the
@@ -9,19 +9,14 @@ moto's backend is not safe under concurrent mutation (a conditional UpdateItem i
 and a write), so request handling is serialised by one lock: that is what DynamoDB guarantees
 per item, and it keeps the rate-limit concurrency tests meaningful. Parsing and I/O stay
 concurrent.
-
-    python -m local.dynamodb --port 8000 [--host 127.0.0.1] [--template template.yaml]
 """
 
 from __future__ import annotations
 
-import argparse
-import signal
 import socket
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -58,7 +53,7 @@ def _request_handler() -> type:
 
 
 @dataclass
-class DynamoDbServer:
+class MotoServer:
     server: BaseWSGIServer
     thread: threading.Thread
 
@@ -72,7 +67,7 @@ class DynamoDbServer:
         self.thread.join(timeout=5)
 
 
-def start_dynamodb(host: str = "127.0.0.1", port: int = 0) -> DynamoDbServer:
+def start_moto(host: str = "127.0.0.1", port: int = 0) -> MotoServer:
     """Serve moto's DynamoDB on host:port (0 = any free port) in a background thread."""
     from moto.moto_server.werkzeug_app import create_backend_app
 
@@ -80,35 +75,4 @@ def start_dynamodb(host: str = "127.0.0.1", port: int = 0) -> DynamoDbServer:
     server = make_server(host, port, app, threaded=True, request_handler=_request_handler())
     thread = threading.Thread(target=server.serve_forever, name="dynamodb", daemon=True)
     thread.start()
-    return DynamoDbServer(server, thread)
-
-
-def create_template_tables(url: str, template: Path, region: str = "us-east-1") -> list[str]:
-    import boto3
-
-    from infra.tables import create_tables
-
-    client = boto3.client("dynamodb", endpoint_url=url, region_name=region,
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    return create_tables(client, template, region)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--template", type=Path, help="create the tables this SAM template declares")
-    args = parser.parse_args(argv)
-    handle = start_dynamodb(args.host, args.port)
-    if args.template:
-        create_template_tables(handle.url, args.template)
-    stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
-    print(f"DynamoDB listening on {handle.url}", flush=True)
-    stopped.wait()
-    handle.stop()
-
-
-if __name__ == "__main__":
-    main()
+    return MotoServer(server, thread)

@@ -1,0 +1,52 @@
+"""A local DynamoDB for the stack and the tests: a fast in-memory engine (default) or moto.
+
+    from local.dynamodb import start_dynamodb
+    handle = start_dynamodb()            # 127.0.0.1, any free port, engine from DYNAMODB_ENGINE or "fast"
+    handle.url; handle.stop()
+
+    python -m local.dynamodb --host H --port P [--template T] [--engine fast|moto]
+
+`fast` (local.dynamodb.server/store) implements the API subset this project and Powertools use,
+single-threaded on an asyncio loop, roughly ten times moto's UpdateItem rate. `moto`
+(local.dynamodb.moto_engine) is the broad, slower reference, kept for anything `fast` rejects.
+TTL attributes are recorded and described but items never expire (DynamoDB's own TTL deletion
+lags by up to days, so nothing may depend on it).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+ENGINES = ("fast", "moto")
+
+
+class DynamoDbServer(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+def default_engine() -> str:
+    engine = os.environ.get("DYNAMODB_ENGINE") or "fast"
+    if engine not in ENGINES:
+        raise ValueError(f"DYNAMODB_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}")
+    return engine
+
+
+def start_dynamodb(host: str = "127.0.0.1", port: int = 0, engine: str | None = None) -> DynamoDbServer:
+    """Serve DynamoDB on host:port (0 = any free port) in a background thread."""
+    engine = engine or default_engine()
+    if engine == "moto":
+        from local.dynamodb.moto_engine import start_moto
+
+        return start_moto(host, port)
+    if engine != "fast":
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    from local.dynamodb.fast import start_fast
+
+    return start_fast(host, port)
+
+
+__all__ = ["ENGINES", "DynamoDbServer", "default_engine", "start_dynamodb"]

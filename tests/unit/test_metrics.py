@@ -1,0 +1,93 @@
+"""Cross-instance metrics: batching per container, pending counters on failure, percentiles."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.tables import create_tables
+from shared.protection.metrics import LATENCY_BOUNDS_MS, MetricsRecorder, latency_bucket, percentiles
+from tests.support.api import TEMPLATE
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingClient:
+    """A DynamoDB client that counts UpdateItem calls and can be switched off."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.updates, self.down = client, 0, False
+
+    def update_item(self, **kwargs: Any) -> Any:
+        if self.down:
+            from botocore.exceptions import EndpointConnectionError
+
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+        self.updates += 1
+        return self.client.update_item(**kwargs)
+
+
+@pytest.fixture
+def table() -> Iterator[CountingClient]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(client, TEMPLATE)
+        yield CountingClient(client)
+
+
+def _requests(table: CountingClient, minute: int) -> int:
+    item = table.client.get_item(TableName="MetricsTable",
+                                 Key={"pk": {"S": f"minute#{minute}"}, "sk": {"S": "route#GET /x"}}).get("Item")
+    return int(item["requests"]["N"]) if item else 0
+
+
+def test_a_busy_container_writes_at_most_once_per_interval(table: CountingClient) -> None:
+    clock = Clock()
+    recorder = MetricsRecorder("MetricsTable", lambda: table, clock=clock, flush_interval=1.0)
+    # Given 50 requests within one second
+    for _ in range(50):
+        recorder.add("route#GET /x", {"requests": 1})
+        recorder.flush()
+        clock.now += 0.01
+    # Then one write went out (the first), the rest are pending
+    assert table.updates == 1
+    # When the interval has passed and the next request flushes
+    clock.now += 1.0
+    recorder.flush()
+    # Then every request is counted, in two writes
+    assert table.updates == 2
+    assert _requests(table, int(clock.now // 60)) == 50
+
+
+def test_counters_survive_an_unreachable_table(table: CountingClient) -> None:
+    clock = Clock()
+    recorder = MetricsRecorder("MetricsTable", lambda: table, clock=clock)
+    # Given the table is unreachable while requests are counted
+    table.down = True
+    recorder.add("route#GET /x", {"requests": 1})
+    recorder.flush()
+    assert recorder.pending() == 1
+    # When it is back (after the back-off)
+    table.down = False
+    clock.now += 5
+    recorder.add("route#GET /x", {"requests": 1})
+    recorder.flush()
+    # Then nothing was lost
+    assert recorder.pending() == 0
+    assert _requests(table, int(clock.now // 60)) == 2
+
+
+def test_percentiles_are_bucket_upper_bounds() -> None:
+    histogram = [0] * len(LATENCY_BOUNDS_MS)
+    for latency in [3] * 90 + [40] * 9 + [900]:
+        histogram[latency_bucket(latency)] += 1
+    assert percentiles(histogram) == {"p50": 5, "p95": 50, "p99": 50}
+    assert percentiles([0] * len(LATENCY_BOUNDS_MS)) == {"p50": None, "p95": None, "p99": None}
