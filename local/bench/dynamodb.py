@@ -1,4 +1,4 @@
-"""Conditional UpdateItem/s against the local DynamoDB: fast server vs stock moto server.
+"""Conditional UpdateItem/s against the local DynamoDB: fast engine vs moto engine, 1 and N clients.
 
     python -m local.bench.dynamodb [--seconds 5] [--threads 8]
 
@@ -9,6 +9,10 @@ rate limiter's kind of write: ADD with a condition, ReturnValues ALL_NEW.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import signal
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -16,7 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local.dynamodb import start_dynamodb
+from local.postgres import free_port
 
 TABLE = "BenchTable"
 
@@ -28,7 +32,7 @@ def _client(url: str) -> Any:
 
 def _create_table(url: str) -> None:
     client = _client(url)
-    if TABLE in client.list_tables()["TableNames"]:  # both servers share moto's in-process backend
+    if TABLE in client.list_tables()["TableNames"]:  # moto servers share one in-process backend
         client.delete_table(TableName=TABLE)
     client.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
                               AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -60,34 +64,44 @@ def measure(url: str, seconds: float, threads: int) -> float:
     return sum(counts) / (time.perf_counter() - started)
 
 
-def _stock_server() -> tuple[str, Any]:
-    from moto.server import ThreadedMotoServer
+def _serve(engine: str) -> tuple[str, subprocess.Popen[str]]:
+    """The server in its own process, as the stack runs it (clients in this process would share its GIL)."""
+    port = free_port()
+    child = subprocess.Popen([sys.executable, "-m", "local.dynamodb", "--port", str(port), "--engine", engine],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    child.stdout.readline()  # "DynamoDB listening on ..."
+    return f"http://127.0.0.1:{port}", child
 
-    from local.postgres import free_port
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return f"http://{host}:{port}", server
+def _measure_in_process(args: tuple[str, float, int]) -> float:
+    return measure(*args)
+
+
+def measure_processes(url: str, seconds: float, threads: int, processes: int) -> float:
+    """Client threads spread over `processes` processes (each like a function container's client)."""
+    split = [threads // processes + (i < threads % processes) for i in range(processes)]
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        return sum(pool.map(_measure_in_process, [(url, seconds, n) for n in split if n]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=2, help="client processes for the multi-thread run")
     args = parser.parse_args()
-    fast = start_dynamodb()
-    _create_table(fast.url)
-    print(f"local.dynamodb (HTTP/1.1 keep-alive, threaded): {measure(fast.url, args.seconds, args.threads):.0f} "
-          f"UpdateItem/s with {args.threads} clients")
-    print(f"local.dynamodb, single client: {measure(fast.url, args.seconds, 1):.0f} UpdateItem/s")
-    fast.stop()
-    url, stock = _stock_server()
-    _create_table(url)
-    print(f"stock ThreadedMotoServer (HTTP/1.0): {measure(url, args.seconds, args.threads):.0f} "
-          f"UpdateItem/s with {args.threads} clients")
-    print(f"stock ThreadedMotoServer, single client: {measure(url, args.seconds, 1):.0f} UpdateItem/s")
-    stock.stop()
+    for engine in ("fast", "moto"):
+        url, child = _serve(engine)
+        try:
+            _create_table(url)
+            print(f"{engine:>4} engine: {measure(url, args.seconds, 1):7.0f} conditional UpdateItem/s, 1 client thread")
+            rate = measure_processes(url, args.seconds, args.threads, args.processes)
+            print(f"{engine:>4} engine: {rate:7.0f} conditional UpdateItem/s, {args.threads} client threads in "
+                  f"{args.processes} processes")
+        finally:
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=10)
 
 
 if __name__ == "__main__":

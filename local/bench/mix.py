@@ -123,7 +123,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=8, help="wrk duration per scenario, concurrency and side")
     parser.add_argument("--concurrency", default="1,8,16,32")
     parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
-    parser.add_argument("--workers", type=int, default=None, help="GATEWAY_MAX_WORKERS for the project")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="GATEWAY_MAX_WORKERS for the project (2 measured best on 2 cores; 1 and 4 slower)")
     parser.add_argument("--baseline-dir", type=Path, default=Path("/tmp/seed_flask"))
     parser.add_argument("--json", type=Path, default=Path(".state/bench-mix.json"))
     parser.add_argument("--log", type=Path, default=Path("/tmp/bench-mix.log"))

@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--chunk", type=int, default=30)
     parser.add_argument("--sample", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=2, help="GATEWAY_MAX_WORKERS (as make bench)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup on `kill`, too
     log = tempfile.NamedTemporaryFile("w", prefix="soak-", suffix=".log", delete=False)  # noqa: SIM115

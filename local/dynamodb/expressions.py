@@ -9,6 +9,7 @@ Precedence as DynamoDB documents it: comparators, IN, BETWEEN, functions > paren
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -272,24 +273,19 @@ def _operand(node: tuple[Any, ...]) -> Operand:
     return lambda item, names, values: get_path(item, resolve(path, names))
 
 
+_ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
+                                                    ">=": operator.ge}
+
+
 def _compare(op: str, a: Value | None, b: Value | None) -> bool:
     if a is None or b is None:
         return op == "<>" and (a is not None or b is not None)
-    if op == "=":
-        return equal(a, b)
-    if op == "<>":
-        return not equal(a, b)
+    if op in ("=", "<>"):
+        return equal(a, b) == (op == "=")
     kind = next(iter(a))
     if kind != next(iter(b)) or kind not in _ORDERED:
         return False
-    left, right = sort_key(a), sort_key(b)
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return bool(left >= right)
+    return bool(_ORDER_OPS[op](sort_key(a), sort_key(b)))
 
 
 def _contains(container: Value, operand: Value) -> bool:
@@ -333,36 +329,47 @@ def _function(name: str, args: list[Operand]) -> Condition:
     return call
 
 
-def compile_condition(node: tuple[Any, ...]) -> Condition:
-    kind = node[0]
-    if kind == "or":
-        a, b = compile_condition(node[1]), compile_condition(node[2])
-        return lambda item, names, values: a(item, names, values) or b(item, names, values)
-    if kind == "and":
-        a, b = compile_condition(node[1]), compile_condition(node[2])
-        return lambda item, names, values: a(item, names, values) and b(item, names, values)
-    if kind == "not":
+def _logical(node: tuple[Any, ...]) -> Condition:
+    if node[0] == "not":
         a = compile_condition(node[1])
         return lambda item, names, values: not a(item, names, values)
+    a, b = compile_condition(node[1]), compile_condition(node[2])
+    if node[0] == "or":
+        return lambda item, names, values: a(item, names, values) or b(item, names, values)
+    return lambda item, names, values: a(item, names, values) and b(item, names, values)
+
+
+def _between(node: tuple[Any, ...]) -> Condition:
+    x, low, high = _operand(node[1]), _operand(node[2]), _operand(node[3])
+
+    def between(item: Item, names: Names, values: Values) -> bool:
+        value, lo, hi = x(item, names, values), low(item, names, values), high(item, names, values)
+        return value is not None and _compare(">=", value, lo) and _compare("<=", value, hi)
+    return between
+
+
+def _in(node: tuple[Any, ...]) -> Condition:
+    x, options = _operand(node[1]), [_operand(option) for option in node[2]]
+
+    def within(item: Item, names: Names, values: Values) -> bool:
+        value = x(item, names, values)
+        return value is not None and any(
+            (option_value := option(item, names, values)) is not None and equal(value, option_value)
+            for option in options)
+    return within
+
+
+def compile_condition(node: tuple[Any, ...]) -> Condition:
+    kind = node[0]
+    if kind in ("or", "and", "not"):
+        return _logical(node)
     if kind == "cmp":
         op, left, right = node[1], _operand(node[2]), _operand(node[3])
         return lambda item, names, values: _compare(op, left(item, names, values), right(item, names, values))
     if kind == "between":
-        x, low, high = _operand(node[1]), _operand(node[2]), _operand(node[3])
-
-        def between(item: Item, names: Names, values: Values) -> bool:
-            value, lo, hi = x(item, names, values), low(item, names, values), high(item, names, values)
-            return value is not None and _compare(">=", value, lo) and _compare("<=", value, hi)
-        return between
+        return _between(node)
     if kind == "in":
-        x, options = _operand(node[1]), [_operand(option) for option in node[2]]
-
-        def within(item: Item, names: Names, values: Values) -> bool:
-            value = x(item, names, values)
-            return value is not None and any(
-                (option_value := option(item, names, values)) is not None and equal(value, option_value)
-                for option in options)
-        return within
+        return _in(node)
     return _function(node[1], [_operand(arg) for arg in node[2]])
 
 
@@ -440,36 +447,36 @@ def _wrong_type() -> DynamoError:
     return validation("An operand in the update expression has an incorrect data type")
 
 
-def compile_set_value(node: tuple[Any, ...]) -> SetValue:
-    kind = node[0]
-    if kind == "value":
-        placeholder = node[1]
-        return lambda item, names, values: values[placeholder]
-    if kind == "path":
-        path = node[1]
+def _read_path(path: PathSpec) -> SetValue:
+    def read(item: Item, names: Names, values: Values) -> Value:
+        value = get_path(item, resolve(path, names))
+        if value is None:
+            raise _missing()
+        return value
+    return read
 
-        def read(item: Item, names: Names, values: Values) -> Value:
-            value = get_path(item, resolve(path, names))
-            if value is None:
-                raise _missing()
-            return value
-        return read
-    if kind == "if_not_exists":
-        path, fallback = node[1][1], compile_set_value(node[2])
 
-        def if_not_exists(item: Item, names: Names, values: Values) -> Value:
-            value = get_path(item, resolve(path, names))
-            return fallback(item, names, values) if value is None else value
-        return if_not_exists
-    if kind == "list_append":
-        first, second = compile_set_value(node[1]), compile_set_value(node[2])
+def _if_not_exists(node: tuple[Any, ...]) -> SetValue:
+    path, fallback = node[1][1], compile_set_value(node[2])
 
-        def list_append(item: Item, names: Names, values: Values) -> Value:
-            a, b = first(item, names, values), second(item, names, values)
-            if "L" not in a or "L" not in b:
-                raise _wrong_type()
-            return {"L": [*a["L"], *b["L"]]}
-        return list_append
+    def if_not_exists(item: Item, names: Names, values: Values) -> Value:
+        value = get_path(item, resolve(path, names))
+        return fallback(item, names, values) if value is None else value
+    return if_not_exists
+
+
+def _list_append(node: tuple[Any, ...]) -> SetValue:
+    first, second = compile_set_value(node[1]), compile_set_value(node[2])
+
+    def list_append(item: Item, names: Names, values: Values) -> Value:
+        a, b = first(item, names, values), second(item, names, values)
+        if "L" not in a or "L" not in b:
+            raise _wrong_type()
+        return {"L": [*a["L"], *b["L"]]}
+    return list_append
+
+
+def _arith(node: tuple[Any, ...]) -> SetValue:
     op, left, right = node[1], compile_set_value(node[2]), compile_set_value(node[3])
 
     def arith(item: Item, names: Names, values: Values) -> Value:
@@ -478,6 +485,17 @@ def compile_set_value(node: tuple[Any, ...]) -> SetValue:
             raise _wrong_type()
         return {"N": arithmetic(a["N"], b["N"], subtract=op == "-")}
     return arith
+
+
+def compile_set_value(node: tuple[Any, ...]) -> SetValue:
+    kind = node[0]
+    if kind == "value":
+        placeholder = node[1]
+        return lambda item, names, values: values[placeholder]
+    if kind == "path":
+        return _read_path(node[1])
+    builders = {"if_not_exists": _if_not_exists, "list_append": _list_append, "arith": _arith}
+    return builders[kind](node)
 
 
 @dataclass(frozen=True)

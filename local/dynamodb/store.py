@@ -184,19 +184,20 @@ class Store:
         elif start is not None:
             table.check_key(normalise_item(start, "ExclusiveStartKey"))
             candidates = []
-        return _page(request, table, iter(candidates), filter_, projection, names, values)
+        return _page(request, table, iter(candidates), filter_=filter_, projection=projection, names=names,
+                     values=values)
 
     def scan(self, request: Request) -> Response:
         table = self._table(request)
         _no_index(request)
-        if "Segment" in request or "TotalSegments" in request:
-            if request.get("Segment", 0) != 0:
-                return {"Items": [], "Count": 0, "ScannedCount": 0}
+        if request.get("Segment", 0) != 0:  # parallel scans: segment 0 gets everything
+            return {"Items": [], "Count": 0, "ScannedCount": 0}
         filter_, projection = _filter(request), _projection(request)
         names, values = _placeholders(request, *_used(filter_, projection))
         start = request.get("ExclusiveStartKey")
         start_key = table.check_key(normalise_item(start, "ExclusiveStartKey")) if start is not None else None
-        return _page(request, table, table.scan_from(start_key), filter_, projection, names, values)
+        return _page(request, table, table.scan_from(start_key), filter_=filter_, projection=projection,
+                     names=names, values=values)
 
 
 # --- request pieces ------------------------------------------------------------------------------
@@ -380,7 +381,7 @@ def _key_attribute(part: tuple[Any, ...], names: Names) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _page(request: Request, table: Table, candidates: Iterable[Item], filter_: ConditionExpr | None,
+def _page(request: Request, table: Table, candidates: Iterable[Item], *, filter_: ConditionExpr | None,
           projection: tuple[tuple[PathSpec, ...], frozenset[str]] | None, names: Names, values: Values) -> Response:
     limit = request.get("Limit")
     if limit is not None and (not isinstance(limit, int) or limit < 1):

@@ -188,6 +188,6 @@ def new_table(request: dict[str, Any]) -> Table:
     if billing == "PROVISIONED" and "ProvisionedThroughput" not in request:
         raise validation("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
                          "must both be specified when BillingMode is PROVISIONED")
-    extra = {k: request[k] for k in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "ProvisionedThroughput",
-                                     "SSESpecification") if k in request}
+    extra: dict[str, Any] = {k: request[k] for k in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes",
+                                                     "ProvisionedThroughput", "SSESpecification") if k in request}
     return Table(name, key_schema, definitions, billing, extra)

@@ -151,7 +151,7 @@ def _merge(tree: dict[Any, Any], path: Resolved, value: Value) -> None:
 def _build(node: tuple[str, Any]) -> Value:
     kind, content = node
     if kind == "value":
-        return content  # type: ignore[no-any-return]
+        return content
     if kind == "map":
         return {"M": {name: _build(child) for name, child in content.items()}}
     return {"L": [_build(content[index]) for index in sorted(content)]}

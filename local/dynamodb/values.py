@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import decimal
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -94,6 +95,49 @@ def _binary(text: Any) -> bytes:
             from None
 
 
+def _string(raw: Any) -> Value:
+    if not isinstance(raw, str):
+        raise DynamoError("SerializationException", "STRING_VALUE can not be converted to a String")
+    return {"S": raw}
+
+
+def _bool(raw: Any) -> Value:
+    if not isinstance(raw, bool):
+        raise DynamoError("SerializationException", "BOOL value must be a boolean")
+    return {"BOOL": raw}
+
+
+def _null(raw: Any) -> Value:
+    if raw is not True:
+        raise validation("One or more parameter values were invalid: Null attribute value types must have "
+                         "the value of true")
+    return {"NULL": True}
+
+
+def _list(raw: Any) -> Value:
+    if not isinstance(raw, list):
+        raise DynamoError("SerializationException", "Start of list found where not expected")
+    return {"L": [normalise(element) for element in raw]}
+
+
+def _map(raw: Any) -> Value:
+    if not isinstance(raw, dict):
+        raise DynamoError("SerializationException", "Start of structure or map found where not expected")
+    return {"M": {str(key): normalise(element) for key, element in raw.items()}}
+
+
+def _bytes(raw: Any) -> Value:
+    _binary(raw)
+    return {"B": raw}
+
+
+_NORMALISERS: dict[str, Callable[[Any], Value]] = {
+    "S": _string, "N": lambda raw: {"N": normalise_number(raw)}, "B": _bytes, "BOOL": _bool, "NULL": _null,
+    "L": _list, "M": _map, **{kind: (lambda raw, kind=kind: {kind: _normalise_set(kind, raw)})  # type: ignore[misc]
+                              for kind in SET_TYPES},
+}
+
+
 def normalise(value: Any) -> Value:
     """A checked copy of one attribute value with numbers normalised; raises DynamoError."""
     if not isinstance(value, dict) or len(value) != 1:
@@ -101,35 +145,10 @@ def normalise(value: Any) -> Value:
                          "of the supported datatypes" if isinstance(value, dict) and value else
                          "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
     ((kind, raw),) = value.items()
-    if kind == "S":
-        if not isinstance(raw, str):
-            raise DynamoError("SerializationException", "STRING_VALUE can not be converted to a String")
-        return value
-    if kind == "N":
-        return {"N": normalise_number(raw)}
-    if kind == "B":
-        _binary(raw)
-        return value
-    if kind == "BOOL":
-        if not isinstance(raw, bool):
-            raise DynamoError("SerializationException", "BOOL value must be a boolean")
-        return value
-    if kind == "NULL":
-        if raw is not True:
-            raise validation("One or more parameter values were invalid: Null attribute value types must have "
-                             "the value of true")
-        return value
-    if kind in SET_TYPES:
-        return {kind: _normalise_set(kind, raw)}
-    if kind == "L":
-        if not isinstance(raw, list):
-            raise DynamoError("SerializationException", "Start of list found where not expected")
-        return {"L": [normalise(element) for element in raw]}
-    if kind == "M":
-        if not isinstance(raw, dict):
-            raise DynamoError("SerializationException", "Start of structure or map found where not expected")
-        return {"M": {str(key): normalise(element) for key, element in raw.items()}}
-    raise DynamoError("SerializationException", f"Unexpected value type in payload: {kind}")
+    normaliser = _NORMALISERS.get(kind)
+    if normaliser is None:
+        raise DynamoError("SerializationException", f"Unexpected value type in payload: {kind}")
+    return normaliser(raw)
 
 
 def _normalise_set(kind: str, raw: Any) -> list[Any]:

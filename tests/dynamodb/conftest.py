@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -21,11 +22,23 @@ def make_client(url: str) -> Any:
                         aws_secret_access_key="x", config=Config(retries={"max_attempts": 1}))
 
 
+def _number(text: str) -> str:
+    number = Decimal(text).normalize()
+    return "0" if not number else format(number, "f")
+
+
 def canonical(value: Any) -> Any:
-    """Responses made comparable: sets are unordered, request metadata differs."""
+    """Responses made comparable: sets are unordered; metadata and moto's unasked-for capacity dropped;
+    numbers normalised (DynamoDB answers "0.0" as "0", moto echoes the input); moto's empty
+    "Attributes": {} counts as absent (DynamoDB leaves it out)."""
     if isinstance(value, dict):
+        if set(value) == {"N"}:
+            return {"N": _number(value["N"])}
+        if set(value) == {"NS"}:
+            return {"NS": sorted(_number(n) for n in value["NS"])}
         return {key: sorted(inner) if key in SETS else canonical(inner)
-                for key, inner in value.items() if key != "ResponseMetadata"}
+                for key, inner in value.items()
+                if key not in ("ResponseMetadata", "ConsumedCapacity") and not (key == "Attributes" and not inner)}
     if isinstance(value, list):
         return [canonical(inner) for inner in value]
     return value

@@ -108,7 +108,9 @@ def test_malformed_bodies_are_400_never_500(api: ApiClient, alice: SeededUser, r
     assert response.error["code"] == "VALIDATION_ERROR"
 
 
-def test_numeric_overflow_is_400_and_nothing_stored(api: ApiClient, alice: SeededUser, test_env: dict[str, str]) -> None:
+def test_numeric_overflow_is_400_and_nothing_stored(
+    api: ApiClient, alice: SeededUser, test_env: dict[str, str]
+) -> None:
     # Given items whose total is one cent over NUMERIC(10,2)
     payload = {"items": [{"product": "A", "quantity": 10, "price": 9999999.99}, {"product": "B", "quantity": 1,
                                                                                 "price": 0.10}]}

@@ -15,7 +15,9 @@ from tests.support.users import SeededUser, make_user
 BASE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def seed(api: ApiClient, database_url: str, user: SeededUser, *, price: float, day: int, status: str = "created") -> str:
+def seed(
+    api: ApiClient, database_url: str, user: SeededUser, *, price: float, day: int, status: str = "created"
+) -> str:
     """An order of `price` created `day` days after BASE (timestamps set directly for determinism)."""
     response = api.post("/v1/orders", json={"items": [{"product": "X", "quantity": 1, "price": price}]},
                         token=user.token)
