@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
 from shared.errors import PayloadTooLarge, RateLimitExceeded
+from shared.events import header
 from shared.protection.metrics import record_request
 from shared.protection.ratelimit import check_request
 from shared.responses import proxy_failure
@@ -31,15 +32,6 @@ _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _REQUEST_KEYS = ("request_id", "method", "path", "user_id")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def header(event: dict[str, Any], name: str) -> str | None:
-    """Case-insensitive header lookup on a raw REST v1 event."""
-    lowered = name.lower()
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == lowered:
-            return str(value)
-    return None
 
 
 def request_id_of(event: dict[str, Any]) -> str:

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.events import header
 from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure
 from shared.settings import RateRule, Settings, get_settings
 
@@ -244,14 +245,6 @@ class RateLimiter:
 # --- which rule and key a request falls under -------------------------------------------------
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == lowered:
-            return str(value)
-    return None
-
-
 def source_ip(event: dict[str, Any]) -> str:
     """The caller's address as API Gateway saw it. Never X-Forwarded-For: clients can forge it."""
     identity = (event.get("requestContext") or {}).get("identity") or {}
@@ -264,7 +257,7 @@ def token_subject(event: dict[str, Any]) -> str | None:
     from shared.errors import Unauthorized
 
     try:
-        return str(decode_token(bearer_token(_header(event, "Authorization"))).user_id)
+        return str(decode_token(bearer_token(header(event, "Authorization"))).user_id)
     except (Unauthorized, RuntimeError):
         return None
 
