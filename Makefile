@@ -15,10 +15,10 @@ PYTEST_ARGS ?=
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt layers/shared/pyproject.toml
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt layers/shared/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -e layers/shared
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt -e layers/shared
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
