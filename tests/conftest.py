@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.api import TEMPLATE, ApiClient
 from tests.support.postgres import external_url, migrate, throwaway_cluster
+from tests.support.users import SeededUser, make_user
 
 # Fake credentials and region before anything creates a boto3 client.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -87,3 +88,20 @@ def api(test_env: dict[str, str], dynamodb: object) -> Iterator[ApiClient]:
     os.environ.update(saved)
     get_settings.cache_clear()
     reset_engine()
+
+
+# Two ordinary users and an admin, straight through the database (tests override where needed).
+
+@pytest.fixture
+def alice(test_env: dict[str, str]) -> SeededUser:
+    return make_user(test_env["DATABASE_URL"])
+
+
+@pytest.fixture
+def bob(test_env: dict[str, str]) -> SeededUser:
+    return make_user(test_env["DATABASE_URL"])
+
+
+@pytest.fixture
+def admin(test_env: dict[str, str]) -> SeededUser:
+    return make_user(test_env["DATABASE_URL"], roles=("user", "admin"))

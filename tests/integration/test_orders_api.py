@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.api import ApiClient
-from tests.support.users import SeededUser, make_user
+from tests.support.users import SeededUser
 
 # The test client serialises bodies with json.dumps: floats like 19.99 are written exactly as typed,
 # and the resolver parses them back as Decimal.
@@ -31,19 +31,6 @@ def set_status(database_url: str, order_id: str, status: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def alice(test_env: dict[str, str]) -> SeededUser:
-    return make_user(test_env["DATABASE_URL"])
-
-
-@pytest.fixture
-def bob(test_env: dict[str, str]) -> SeededUser:
-    return make_user(test_env["DATABASE_URL"])
-
-
-@pytest.fixture
-def admin(test_env: dict[str, str]) -> SeededUser:
-    return make_user(test_env["DATABASE_URL"], roles=("user", "admin"))
 
 
 def test_create_returns_201_with_server_computed_fields(api: ApiClient, alice: SeededUser) -> None:

@@ -34,9 +34,6 @@ def order_count(database_url: str) -> int:
     return count
 
 
-@pytest.fixture
-def alice(test_env: dict[str, str]) -> SeededUser:
-    return make_user(test_env["DATABASE_URL"])
 
 
 def test_repeat_with_same_key_replays_first_response(api: ApiClient, alice: SeededUser,
