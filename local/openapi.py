@@ -119,19 +119,22 @@ def route_access(resolver: Any) -> dict[tuple[str, str], set[str]]:
 def refine_operation(operation: dict[str, Any], tag: str, middlewares: set[str]) -> None:
     operation.setdefault("tags", [tag])
     responses = operation.setdefault("responses", {})
-    if responses.pop("422", None) is not None or operation.get("parameters") or operation.get("requestBody"):
-        responses["400"] = _error_response(_ERRORS["400"])
+    # Routes document their own responses (`responses=`); these are fallbacks for what they leave out.
+    if "HTTPValidationError" in json.dumps(responses.get("422", {})):  # FastAPI's, not this API's
+        del responses["422"]
+    if operation.get("parameters") or operation.get("requestBody"):
+        responses.setdefault("400", _error_response(_ERRORS["400"]))
     for response in responses.values():
         schema = (response.get("content") or {}).get("application/json", {}).get("schema")
         if schema == {"type": "string", "title": "Return"}:  # `-> ApiResponse` (a pre-serialised body)
             response["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/SuccessEnvelope"}
     if "authenticated" in middlewares:
         operation["security"] = [{"bearerAuth": []}]
-        responses["401"] = _error_response(_ERRORS["401"])
+        responses.setdefault("401", _error_response(_ERRORS["401"]))
     if "admin_only" in middlewares:
-        responses["403"] = _error_response(_ERRORS["403"])
-    responses["429"] = _error_response(_ERRORS["429"])
-    responses["503"] = _error_response(_ERRORS["503"])
+        responses.setdefault("403", _error_response(_ERRORS["403"]))
+    responses.setdefault("429", _error_response(_ERRORS["429"]))
+    responses.setdefault("503", _error_response(_ERRORS["503"]))
     operation["responses"] = dict(sorted(responses.items()))
 
 
@@ -166,7 +169,9 @@ def build_document(template: Path = TEMPLATE) -> dict[str, Any]:
     for name in _FASTAPI_ONLY:
         if f"#/components/schemas/{name}" not in text:
             schemas.pop(name, None)
-    schemas.update({"ErrorEnvelope": _ERROR_SCHEMA, "SuccessEnvelope": _SUCCESS_SCHEMA})
+    schemas.setdefault("ErrorEnvelope", _ERROR_SCHEMA)
+    if "#/components/schemas/SuccessEnvelope" in text:
+        schemas["SuccessEnvelope"] = _SUCCESS_SCHEMA
     return {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": project_version(), "description": DESCRIPTION},

@@ -15,6 +15,8 @@ APP = load_app(TEMPLATE)
 ADMIN_ONLY = {("GET", "/v1/users"), ("GET", "/v1/users/search"), ("GET", "/v1/users/{user_id}"),
               ("PUT", "/v1/users/{user_id}/roles"), ("DELETE", "/v1/users/{user_id}"),
               ("DELETE", "/v1/orders/{order_id}"), ("GET", "/v1/orders/stats")}
+# Routes open to users that still answer 403 for some requests (another user's orders; admin-only statuses).
+PARTLY_FORBIDDEN = {("GET", "/v1/orders"), ("PUT", "/v1/orders/{order_id}/status")}
 
 
 def _operations() -> dict[tuple[str, str], dict[str, Any]]:
@@ -38,20 +40,25 @@ def test_document_has_exactly_the_template_routes() -> None:
 
 def test_security_follows_the_route_middlewares() -> None:
     for key, operation in _operations().items():
-        # Given an operation: public ones carry no security, the rest a bearer token and a 401
+        # Given an operation: public ones carry no security (login's 401 is INVALID_CREDENTIALS),
+        # the rest a bearer token and a 401
         if key in PUBLIC_ROUTES:
-            assert "security" not in operation and "401" not in operation["responses"], key
+            assert "security" not in operation, key
+            assert ("401" in operation["responses"]) == (key == ("POST", "/v1/users/login")), key
         else:
             assert operation["security"] == [{"bearerAuth": []}], key
             assert "401" in operation["responses"], key
-        # And admin-only routes document the 403
-        assert ("403" in operation["responses"]) == (key in ADMIN_ONLY), key
+        # And admin-only routes (and the two partly forbidden ones) document the 403
+        assert ("403" in operation["responses"]) == (key in ADMIN_ONLY | PARTLY_FORBIDDEN), key
     assert DOCUMENT["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 
 def test_validation_errors_are_400_in_the_envelope_never_422() -> None:
-    text = json.dumps(DOCUMENT)
-    assert '"422"' not in text and "HTTPValidationError" not in text
+    # (the one 422 is POST /v1/orders' IDEMPOTENCY_KEY_MISMATCH, in the envelope)
+    assert "HTTPValidationError" not in json.dumps(DOCUMENT)
+    assert [key for key, op in _operations().items() if "422" in op["responses"]] == [("POST", "/v1/orders")]
+    assert _operations()[("POST", "/v1/orders")]["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"}
     register = _operations()[("POST", "/v1/users/register")]
     assert register["responses"]["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorEnvelope"}
@@ -63,6 +70,34 @@ def test_request_bodies_come_from_the_handlers_pydantic_models() -> None:
     model = DOCUMENT["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert {"email", "password", "name"} <= set(model["properties"])
     assert model.get("additionalProperties") is False  # extra="forbid": unknown fields are rejected
+
+
+def _schema(response: dict[str, Any]) -> dict[str, Any]:
+    ref = response["content"]["application/json"]["schema"]["$ref"]
+    return DOCUMENT["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def test_success_bodies_are_described_per_route() -> None:
+    operations = _operations()
+    # Given the order routes: create answers 201 with the order envelope, money documented as a number
+    create = operations[("POST", "/v1/orders")]["responses"]
+    assert "200" not in create and _schema(create["201"])["title"] == "OrderEnvelope"
+    order = DOCUMENT["components"]["schemas"]["OrderView"]
+    assert order["properties"]["total_amount"]["type"] == "number"
+    assert set(order["required"]) == {"id", "user_id", "items", "status", "total_amount", "created_at",
+                                      "updated_at"}
+    # And login its token, lists their pagination
+    assert _schema(operations[("POST", "/v1/users/login")]["responses"]["200"])["title"] == "TokenEnvelope"
+    assert set(DOCUMENT["components"]["schemas"]["Pagination"]["required"]) == {"page", "limit", "total", "pages"}
+    # Then no operation falls back to the generic envelope
+    assert "SuccessEnvelope" not in json.dumps(DOCUMENT["paths"])
+
+
+def test_every_route_documents_429_and_id_routes_404() -> None:
+    for (method, path), operation in _operations().items():
+        assert "429" in operation["responses"], (method, path)
+        if "{" in path:
+            assert "404" in operation["responses"], (method, path)
 
 
 @pytest.mark.parametrize("key", ["info", "servers", "paths", "components"])

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from monitoring_api import responses as docs
 from monitoring_api.health import breaker_states, dependency_checks
 from shared.auth.principal import AUTHENTICATED
 from shared.errors import ServiceUnavailable
@@ -17,7 +18,7 @@ from shared.responses import ApiResponse, success
 router = APIGatewayRouter()
 
 
-@router.get("/health")
+@router.get("/health", responses=docs.HEALTH)
 def get_health() -> ApiResponse:
     checks = dependency_checks()
     breakers = breaker_states()
@@ -32,7 +33,7 @@ def get_health() -> ApiResponse:
     )
 
 
-@router.get("/metrics", middlewares=AUTHENTICATED)
+@router.get("/metrics", middlewares=AUTHENTICATED, responses=docs.METRICS)
 def get_metrics(minutes: Annotated[int, Query(ge=1, le=MAX_MINUTES)] = DEFAULT_MINUTES) -> ApiResponse:
     """Counters of every function instance over the last `minutes` minutes (default 15)."""
     try:

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from orders_api import idempotency, logic
+from orders_api import responses as docs
 from orders_api.filters import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SortKey, build_filter
 from orders_api.models import OrderItemsRequest, OrderStatus, StatusChangeRequest
 from shared.auth.principal import ADMIN_ONLY, AUTHENTICATED, current_principal
@@ -22,7 +23,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 Money = Annotated[Decimal, Query(ge=0, le=Decimal("99999999.99"), allow_inf_nan=False)]
 
 
-@router.post("/v1/orders", middlewares=AUTHENTICATED)
+@router.post("/v1/orders", middlewares=AUTHENTICATED, responses=docs.CREATE_ORDER)
 def create_order(body: OrderItemsRequest) -> ApiResponse:
     principal = current_principal(router)
     key = idempotency.validate_key(router.current_event.headers.get(idempotency.HEADER))
@@ -35,7 +36,7 @@ def create_order(body: OrderItemsRequest) -> ApiResponse:
                     headers=headers)
 
 
-@router.get("/v1/orders", middlewares=AUTHENTICATED)
+@router.get("/v1/orders", middlewares=AUTHENTICATED, responses=docs.LIST_ORDERS)
 def list_orders(
     *,
     status: Annotated[OrderStatus | None, Query()] = None,
@@ -54,36 +55,36 @@ def list_orders(
     return success(logic.list_orders(query, page=page, limit=limit))
 
 
-@router.get("/v1/orders/my-stats", middlewares=AUTHENTICATED)
+@router.get("/v1/orders/my-stats", middlewares=AUTHENTICATED, responses=docs.MY_STATS)
 def my_stats() -> ApiResponse:
     principal = current_principal(router)
     return success(logic.my_stats(principal.user_id).to_json())
 
 
-@router.get("/v1/orders/stats", middlewares=ADMIN_ONLY)
+@router.get("/v1/orders/stats", middlewares=ADMIN_ONLY, responses=docs.ALL_STATS)
 def all_stats() -> ApiResponse:
     return success(logic.all_stats().to_json())
 
 
-@router.get("/v1/orders/<order_id>", middlewares=AUTHENTICATED)
+@router.get("/v1/orders/<order_id>", middlewares=AUTHENTICATED, responses=docs.GET_ORDER)
 def get_order(order_id: UUID) -> ApiResponse:
     principal = current_principal(router)
     return success({"order": logic.get_order(principal, order_id).to_json()})
 
 
-@router.put("/v1/orders/<order_id>", middlewares=AUTHENTICATED)
+@router.put("/v1/orders/<order_id>", middlewares=AUTHENTICATED, responses=docs.UPDATE_ORDER)
 def update_order(order_id: UUID, body: OrderItemsRequest) -> ApiResponse:
     principal = current_principal(router)
     return success({"order": logic.update_items(principal, order_id, body).to_json()})
 
 
-@router.put("/v1/orders/<order_id>/status", middlewares=AUTHENTICATED)
+@router.put("/v1/orders/<order_id>/status", middlewares=AUTHENTICATED, responses=docs.CHANGE_STATUS)
 def change_status(order_id: UUID, body: StatusChangeRequest) -> ApiResponse:
     principal = current_principal(router)
     return success({"order": logic.change_status(principal, order_id, body.status).to_json()})
 
 
-@router.delete("/v1/orders/<order_id>", middlewares=ADMIN_ONLY)
+@router.delete("/v1/orders/<order_id>", middlewares=ADMIN_ONLY, responses=docs.DELETE_ORDER)
 def delete_order(order_id: UUID) -> ApiResponse:
     logic.delete_order(order_id)
     return success({"deleted": True, "id": str(order_id)})

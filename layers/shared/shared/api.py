@@ -65,21 +65,13 @@ def handle_request_validation(app: APIGatewayRestResolver, error: RequestValidat
     denied = access_error(app)  # authentication and authorisation come before validation
     if denied is not None:
         return failure(denied)
-    if app.current_event.body and not _is_json(app.current_event.headers.get("content-type")):
-        # Powertools parsed it as a form: its "fields" would be raw body text, maybe a password.
-        return handle_unsupported_content_type(None)
     details = field_errors(list(error.errors()))
     if any(item["type"] == "json_invalid" for item in details):
         return failure(ValidationFailed("Request body is not valid JSON", details=details))
     return failure(ValidationFailed(details=details))
 
 
-def _is_json(content_type: str | None) -> bool:
-    media_type = (content_type or "application/json").split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
-def handle_unsupported_content_type(_error: RequestUnsupportedContentType | None) -> Response:
+def handle_unsupported_content_type(_error: RequestUnsupportedContentType) -> Response:
     return failure(ValidationFailed("Content-Type must be application/json"))
 
 

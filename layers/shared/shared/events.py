@@ -10,3 +10,8 @@ def header(event: dict[str, Any], name: str) -> str | None:
         if key.lower() == lowered:
             return str(value)
     return None
+
+
+def is_json_content(content_type: str | None) -> bool:
+    """`application/json` (any parameters); a missing Content-Type is read as JSON, as Powertools does."""
+    return (content_type or "application/json").split(";", 1)[0].strip().lower() == "application/json"

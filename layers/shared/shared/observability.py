@@ -19,8 +19,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
-from shared.errors import PayloadTooLarge, RateLimitExceeded
-from shared.events import header
+from shared.errors import PayloadTooLarge, RateLimitExceeded, ValidationFailed
+from shared.events import header, is_json_content
 from shared.protection.metrics import record_request
 from shared.protection.ratelimit import check_request
 from shared.responses import proxy_failure
@@ -68,6 +68,10 @@ def request_guard(handler: Handler, event: dict[str, Any], context: Any) -> dict
         result = proxy_failure(RateLimitExceeded(retry_after=decision.retry_after))
     elif body_size(event) > get_settings().max_body_bytes:
         result = proxy_failure(PayloadTooLarge(f"Request body exceeds {get_settings().max_body_bytes} bytes"))
+    elif event.get("body") and not is_json_content(header(event, "Content-Type")):
+        # Every body this API takes is JSON. Left to Powertools, a form would be parsed into
+        # "fields" made of raw body text (echoed back in errors) and a bad multipart header raises.
+        result = proxy_failure(ValidationFailed("Content-Type must be application/json"))
     else:
         result = handler(event, context)
     add_headers(result, {"X-Request-ID": request_id, **decision.headers()})
