@@ -58,10 +58,14 @@ def start_gateway(template: Path, max_workers: int) -> tuple[subprocess.Popen[st
     return proc, port
 
 
-def run_wrk(url: str, connections: int, duration: int, threads: int = 2) -> dict[str, float]:
-    cmd = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+def run_wrk(url: str, connections: int, duration: int, threads: int = 2,
+            script: Path | None = None) -> dict[str, float]:
+    """req/s, p50/p99 (ms) and non-2xx count of one wrk run (optionally driven by a Lua script)."""
+    cmd = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    cmd += ["-s", str(script), url] if script else [url]
     text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    res: dict[str, float] = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))}  # type: ignore[union-attr]
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    res: dict[str, float] = {"rps": float(rps.group(1)) if rps else float("nan")}
     for pct in ("50", "99"):
         m = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)", text)
         res[f"p{pct}"] = float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")

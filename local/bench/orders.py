@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from local.bench.gateway import _UNITS
+from local.bench.gateway import run_wrk
 from local.postgres import free_port
 from local.stack import Stack, StackConfig
 
@@ -57,21 +55,6 @@ def lua_script(path: Path, method: str, token: str, body: str | None) -> Path:
     return path
 
 
-def run_wrk_with_script(url: str, script: Path, connections: int, duration: int) -> dict[str, float]:
-    """wrk with a Lua script (method, headers, body); parsed like local.bench.gateway.run_wrk."""
-    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script),
-           url]
-    text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    result: dict[str, float] = {"rps": float(rps.group(1)) if rps else float("nan")}
-    for pct in ("50", "99"):
-        m = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)", text)
-        result[f"p{pct}"] = float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    result["non2xx"] = float(errors.group(1)) if errors else 0.0
-    return result
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--connections", type=int, default=16)
@@ -88,9 +71,9 @@ def main() -> int:
         url = f"{stack.base_url}/v1/orders"
         get_script = lua_script(state / "get.lua", "GET", token, None)
         post_script = lua_script(state / "post.lua", "POST", token, LAPTOP)
-        run_wrk_with_script(url, get_script, args.connections, 3)  # warm every worker
-        rows = [("GET /v1/orders (20 rows)", run_wrk_with_script(url, get_script, args.connections, args.duration)),
-                ("POST /v1/orders", run_wrk_with_script(url, post_script, args.connections, args.duration))]
+        run_wrk(url, args.connections, 3, script=get_script)  # warm every worker
+        rows = [("GET /v1/orders (20 rows)", run_wrk(url, args.connections, args.duration, script=get_script)),
+                ("POST /v1/orders", run_wrk(url, args.connections, args.duration, script=post_script))]
     finally:
         stack.stop()
         shutil.rmtree(state, ignore_errors=True)
