@@ -1,4 +1,4 @@
-"""Fixtures shared by every tier: a real Postgres for the session, moto per test, the API client."""
+"""Fixtures shared by every tier: a real Postgres and a DynamoDB emulation per session, the API client."""
 
 from __future__ import annotations
 
@@ -45,30 +45,44 @@ def clean_database(database_url: str) -> Iterator[str]:
     yield database_url
 
 
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """The fast DynamoDB emulation, served over HTTP from this process for the whole session.
+
+    Over HTTP, not in-process moto: the functions' own DynamoDB client (shared.dynamodb) is a
+    plain HTTP client, so tests exercise exactly the requests production sends.
+    """
+    from local.dynamodb import start_dynamodb
+
+    server = start_dynamodb(engine="fast")
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture
-def dynamodb() -> Iterator[object]:
-    """In-process moto with the template's tables."""
+def dynamodb(dynamodb_endpoint: str) -> Iterator[object]:
+    """Fresh, empty template tables; the functions' clients are rebuilt to point at them."""
     import boto3
-    from moto import mock_aws
 
     from infra.tables import create_tables
-    from shared.aws import dynamodb_client
+    from shared.aws import reset_dynamodb_clients
 
-    with mock_aws():
-        dynamodb_client.cache_clear()
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(client, TEMPLATE)
-        yield client
-    dynamodb_client.cache_clear()
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    for name in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=name)
+    create_tables(client, TEMPLATE)
+    reset_dynamodb_clients()
+    yield client
+    reset_dynamodb_clients()
 
 
 @pytest.fixture
-def test_env(clean_database: str) -> dict[str, str]:
+def test_env(clean_database: str, dynamodb: object, dynamodb_endpoint: str) -> dict[str, str]:
     """Environment the functions see in tests, on top of their template environment."""
     return {
         "DATABASE_URL": clean_database,
         "JWT_SECRET": TEST_JWT_SECRET,
-        "DYNAMODB_ENDPOINT_URL": "",
+        "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
         "BCRYPT_ROUNDS": "4",  # speed only; the default (12) is asserted in the settings tests
         "POWERTOOLS_METRICS_DISABLED": "true",
         "METRICS_FLUSH_SECONDS": "0",  # every request visible in /metrics at once
@@ -77,7 +91,7 @@ def test_env(clean_database: str) -> dict[str, str]:
 
 @pytest.fixture
 def api(test_env: dict[str, str], dynamodb: object) -> Iterator[ApiClient]:
-    """Handlers invoked in-process with real API Gateway events, real Postgres, moto DynamoDB."""
+    """Handlers invoked in-process with real API Gateway events, real Postgres, emulated DynamoDB."""
     from shared.db import reset_engine
     from shared.settings import get_settings
 

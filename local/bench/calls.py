@@ -1,4 +1,4 @@
-"""DynamoDB calls per request, per scenario, counted with a botocore `before-call` hook.
+"""DynamoDB calls per request, per scenario, counted by the functions' own clients.
 
 Starts Postgres and the DynamoDB emulation (the local stack), then invokes the handlers in this
 process through the gateway's own router and event builder (tests.support.api.ApiClient) with the
@@ -70,7 +70,7 @@ def measure(stack: Any, requests: int) -> dict[str, tuple[float, dict[str, float
 
     os.environ.update({**stack.function_env(), **HIGH_LIMITS, "BCRYPT_ROUNDS": "4"})
     sys.path[:0] = [str(Path("functions") / name) for name in ("users", "orders", "monitoring")]
-    from shared.aws import dynamodb_client
+    from shared.aws import dynamodb_client, dynamodb_sdk_client
     from tests.support.api import ApiClient
     from tests.support.users import make_user
 
@@ -78,15 +78,20 @@ def measure(stack: Any, requests: int) -> dict[str, tuple[float, dict[str, float
     user = make_user(stack.database_url)
     admin = make_user(stack.database_url, roles=("user", "admin"))
     order_id = api.post("/v1/orders", json={"items": ITEMS}, token=user.token).data["order"]["id"]
-    calls: Counter[str] = Counter()
-    dynamodb_client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+    sdk_calls: Counter[str] = Counter()  # idempotency goes through botocore; the rest through shared.dynamodb
+    dynamodb_sdk_client().meta.events.register("before-call.dynamodb",
+                                               lambda model, **_: sdk_calls.update([model.name]))
     rows = {}
     for name, call in scenarios(user, order_id, admin).items():
         for _ in range(5):
             assert call(api).status < 400
-        calls.clear()
+        dynamodb_client().calls.clear()
+        sdk_calls.clear()
         for _ in range(requests):
             call(api)
+        calls = Counter(sdk_calls)
+        for (operation, _table), count in dynamodb_client().calls.items():
+            calls[operation] += count
         rows[name] = (sum(calls.values()) / requests, {op: n / requests for op, n in calls.items()})
     return rows
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -123,33 +122,11 @@ def test_unreachable_idempotency_table_is_503_not_500(api: ApiClient, alice: See
     assert order_count(test_env["DATABASE_URL"]) == 0
 
 
-@pytest.fixture
-def dynamodb_server(api: ApiClient) -> Iterator[str]:
-    """A real DynamoDB emulation server: in-process moto does not make conditional writes
-    atomic across threads, so a concurrency test needs a server that does (as DynamoDB does)."""
-    import boto3
-
-    from infra.tables import create_tables
-    from local.dynamodb import start_dynamodb
-    from shared.aws import dynamodb_client
-    from tests.support.api import TEMPLATE
-
-    server = start_dynamodb()
-    create_tables(boto3.client("dynamodb", endpoint_url=server.url, region_name="us-east-1"), TEMPLATE)
-    api.env_overrides["DYNAMODB_ENDPOINT_URL"] = server.url
-    dynamodb_client.cache_clear()
-    yield server.url
-    dynamodb_client.cache_clear()
-    server.stop()
-
-
 def test_ten_concurrent_creates_with_one_key_make_one_order(api: ApiClient, alice: SeededUser,
-                                                             test_env: dict[str, str], dynamodb_server: str) -> None:
-    # Given the handler environment is loaded (one ordinary request) against a DynamoDB server
+                                                             test_env: dict[str, str]) -> None:
+    # Given the handler environment is loaded (one ordinary request) against the DynamoDB server
+    # (a server makes conditional writes atomic across threads, as DynamoDB does)
     assert api.get("/v1/orders", token=alice.token).status == 200
-    from shared.settings import get_settings
-
-    assert get_settings().dynamodb_endpoint_url == dynamodb_server
     body = OrderItemsRequest.model_validate({"items": [{"product": "Laptop", "quantity": 1,
                                                         "price": Decimal("75000.00")}]})
     start = threading.Barrier(10, timeout=10)

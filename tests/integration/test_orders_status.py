@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -117,6 +118,11 @@ def _race(principals: list[Principal], order_id: uuid.UUID, targets: list[str],
     return results
 
 
+def caller(user: SeededUser) -> Principal:
+    now = datetime.now(UTC)
+    return Principal(user.id, user.email, user.roles, name="Test User", created_at=now, updated_at=now, token_version=0)
+
+
 @pytest.mark.parametrize("targets", [["processing", "cancelled"], ["processing", "processing"],
                                      ["cancelled", "cancelled"]])
 def test_two_concurrent_transitions_exactly_one_wins(api: ApiClient, test_env: dict[str, str],
@@ -125,9 +131,7 @@ def test_two_concurrent_transitions_exactly_one_wins(api: ApiClient, test_env: d
     url = test_env["DATABASE_URL"]
     owner, admin = make_user(url), make_user(url, roles=("user", "admin"))
     order_id = uuid.UUID(new_order(api, owner, url))
-    callers = [Principal(admin.id, admin.email, admin.roles),
-               Principal(owner.id, owner.email, owner.roles) if targets[1] == "cancelled"
-               else Principal(admin.id, admin.email, admin.roles)]
+    callers = [caller(admin), caller(owner) if targets[1] == "cancelled" else caller(admin)]
     # When both change its status at the same moment from the same observed state
     results = _race(callers, order_id, targets, monkeypatch)
     # Then exactly one succeeds and the other gets 409; the stored status is the winner's

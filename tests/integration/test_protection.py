@@ -165,15 +165,15 @@ def test_breaker_closes_after_reset_timeout_when_database_is_back(api: ApiClient
 def test_fails_open_when_dynamodb_is_unreachable(api: ApiClient) -> None:
     # Given DynamoDB on a closed port
     from local.postgres import free_port
-    from shared.aws import dynamodb_client
+    from shared.aws import reset_dynamodb_clients
 
     api.env_overrides["DYNAMODB_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"
-    dynamodb_client.cache_clear()
+    reset_dynamodb_clients()
     # When a request arrives, then it is served (not limited) with the limit headers
     response = api.post("/v1/users/login", json=LOGIN)
     assert response.status == 401
     assert response.headers["X-RateLimit-Limit"] == "10"
-    dynamodb_client.cache_clear()
+    reset_dynamodb_clients()
 
 
 def test_order_creation_is_limited_per_user(api: ApiClient, clean_database: str) -> None:

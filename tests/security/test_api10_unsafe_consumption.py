@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
 from shared.settings import get_settings
 from tests.support.api import ApiClient
 from tests.support.users import SeededUser
 
 
-def _put(table: str, item: dict[str, Any]) -> None:
-    boto3.client("dynamodb", region_name="us-east-1").put_item(TableName=table, Item=item)
+def _put(dynamodb: Any, table: str, item: dict[str, Any]) -> None:
+    dynamodb.put_item(TableName=table, Item=item)
 
 
-def test_corrupted_breaker_item_does_not_break_requests(api: ApiClient, alice: SeededUser) -> None:
+def test_corrupted_breaker_item_does_not_break_requests(api: ApiClient, alice: SeededUser, dynamodb: Any) -> None:
     # Given the orders breaker item in DynamoDB replaced by garbage (wrong types, missing fields)
     assert api.get("/v1/orders/my-stats", token=alice.token).status == 200
-    _put(get_settings().circuit_breaker_table, {"pk": {"S": "orders"}, "state": {"S": "¯\\_(ツ)_/¯"},
+    _put(dynamodb, get_settings().circuit_breaker_table, {"pk": {"S": "orders"}, "state": {"S": "¯\\_(ツ)_/¯"},
                                                  "failures": {"S": "many"}})
     from shared.protection.circuit_breaker import reset_breakers
 
@@ -33,12 +31,12 @@ def test_corrupted_breaker_item_does_not_break_requests(api: ApiClient, alice: S
     assert statuses == {200}
 
 
-def test_corrupted_rate_limit_item_does_not_break_requests(api: ApiClient, alice: SeededUser) -> None:
+def test_corrupted_rate_limit_item_does_not_break_requests(api: ApiClient, alice: SeededUser, dynamodb: Any) -> None:
     # Given Alice's rate-limit item overwritten with wrong types (strings where counts belong)
     assert api.get("/v1/users/profile", token=alice.token).status == 200
     settings = get_settings()
     pk = f"default/{settings.rate_limit_default.window_seconds}#user:{alice.id}"
-    _put(settings.rate_limit_table, {"pk": {"S": pk}, "b": {"S": "latest"}, "c0": {"S": "lots"},
+    _put(dynamodb, settings.rate_limit_table, {"pk": {"S": pk}, "b": {"S": "latest"}, "c0": {"S": "lots"},
                                      "expires_at": {"S": "never"}})
     from shared.protection.ratelimit import get_limiter
 

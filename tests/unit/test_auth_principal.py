@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,6 +19,17 @@ from shared.errors import Forbidden, Unauthorized
 from shared.settings import get_settings
 
 USER_ID = uuid.uuid4()
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def account_row(roles: list[str], token_version: int) -> SimpleNamespace:
+    return SimpleNamespace(email="a@example.com", name="A", roles=roles, created_at=CREATED, updated_at=CREATED,
+                           token_version=token_version)
+
+
+def principal(roles: tuple[str, ...], token_version: int = 0) -> Principal:
+    return Principal(user_id=USER_ID, email="a@example.com", roles=roles, name="A", created_at=CREATED,
+                     updated_at=CREATED, token_version=token_version)
 
 
 @pytest.fixture(autouse=True)
@@ -33,24 +45,24 @@ def stored_row(monkeypatch: pytest.MonkeyPatch, row: Any) -> None:
     connection = SimpleNamespace(execute=lambda _query: SimpleNamespace(one_or_none=lambda: row))
 
     @contextmanager
-    def fake_transaction() -> Iterator[Any]:
+    def fake_read_only() -> Iterator[Any]:
         yield connection
 
-    monkeypatch.setattr(principal_module, "transaction", fake_transaction)
+    monkeypatch.setattr(principal_module, "read_only", fake_read_only)
 
 
 def test_roles_come_from_the_row_not_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a token claiming admin for a user whose row says plain user, same version
-    stored_row(monkeypatch, SimpleNamespace(email="a@example.com", roles=["user"], token_version=2))
+    stored_row(monkeypatch, account_row(["user"], 2))
     token = issue_token(USER_ID, "a@example.com", ["user", "admin"], 2)
     # When authenticated
     who = authenticate(f"Bearer {token}")
     # Then the principal has the stored roles only
-    assert who == Principal(user_id=USER_ID, email="a@example.com", roles=("user",))
+    assert who == principal(("user",), token_version=2)
     assert who.is_admin is False
 
 
-@pytest.mark.parametrize("row", [None, SimpleNamespace(email="a@example.com", roles=["user"], token_version=3)])
+@pytest.mark.parametrize("row", [None, account_row(["user"], 3)])
 def test_deleted_user_or_bumped_version_is_revoked(monkeypatch: pytest.MonkeyPatch, row: Any) -> None:
     # Given the row is gone, or its token_version moved past the token's
     stored_row(monkeypatch, row)
@@ -64,7 +76,7 @@ def test_missing_header_never_reaches_the_database(monkeypatch: pytest.MonkeyPat
     def explode() -> None:
         raise AssertionError("database touched")
 
-    monkeypatch.setattr(principal_module, "transaction", explode)
+    monkeypatch.setattr(principal_module, "read_only", explode)
     with pytest.raises(Unauthorized):
         authenticate(None)
 
@@ -77,8 +89,8 @@ def test_current_principal_and_admin_only_read_the_router_context() -> None:
     with pytest.raises(Unauthorized):
         current_principal(router)
     # And with a plain user the admin gate is 403 while an admin passes through
-    router.context = {"principal": Principal(user_id=USER_ID, email="a@example.com", roles=("user",))}
+    router.context = {"principal": principal(("user",))}
     with pytest.raises(Forbidden):
         admin_only(router, lambda _app: "next")  # type: ignore[arg-type]
-    router.context = {"principal": Principal(user_id=USER_ID, email="a@example.com", roles=("user", "admin"))}
+    router.context = {"principal": principal(("user", "admin"))}
     assert admin_only(router, lambda _app: "next") == "next"  # type: ignore[arg-type]

@@ -94,6 +94,30 @@ def test_expired_token_is_rejected() -> None:
         decode_token(token)
 
 
+def test_a_token_verified_earlier_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a token accepted (and remembered) while valid
+    now = time.time()
+    token = jwt.encode(claims(iat=int(now), exp=int(now) + 60), SECRET, algorithm="HS256")
+    assert decode_token(token).user_id == USER_ID
+    # When the clock passes its exp
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+    # Then the remembered verification does not save it
+    with pytest.raises(Unauthorized, match="expired"):
+        decode_token(token)
+
+
+def test_a_token_verified_under_one_secret_is_refused_after_a_rotation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a token accepted under the current secret
+    token = issue_token(USER_ID, "a@example.com", ["user"], 3)
+    assert decode_token(token).user_id == USER_ID
+    # When the secret is rotated
+    monkeypatch.setenv("JWT_SECRET", SECRET + "-rotated")
+    get_settings.cache_clear()
+    # Then the same token is checked against the new secret and refused
+    with pytest.raises(Unauthorized, match="Invalid token"):
+        decode_token(token)
+
+
 @pytest.mark.parametrize("missing", ["exp", "iat", "sub"])
 def test_token_missing_a_required_claim_is_rejected(missing: str) -> None:
     # Given a correctly signed token without one required claim

@@ -1,4 +1,4 @@
-"""Idempotent create on moto DynamoDB, with the order insert replaced by a fake (no Postgres)."""
+"""Idempotent create on the DynamoDB emulation, with the order insert replaced by a fake (no Postgres)."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ class FakeOrders:
 
 
 @pytest.fixture
-def fake_orders(dynamodb: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrders]:
-    monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
+def fake_orders(dynamodb: object, dynamodb_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOrders]:
+    monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", dynamodb_endpoint)
     get_settings.cache_clear()
     fake = FakeOrders()
     monkeypatch.setattr(logic, "create_order", fake)

@@ -25,9 +25,9 @@ def _timed(check: Callable[[], None]) -> dict[str, Any]:
 def _ping_database() -> None:
     from sqlalchemy import text
 
-    from shared.db import get_engine
+    from shared.db import get_read_engine
 
-    with get_engine().connect() as connection:
+    with get_read_engine().connect() as connection:
         connection.execute(text("SELECT 1"))
 
 

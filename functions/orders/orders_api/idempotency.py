@@ -23,7 +23,7 @@ from uuid import UUID
 
 from orders_api import logic
 from orders_api.models import OrderItemsRequest
-from shared.aws import dynamodb_client
+from shared.aws import dynamodb_sdk_client
 from shared.errors import IdempotencyKeyInUse, IdempotencyKeyMismatch, ServiceUnavailable, ValidationFailed
 from shared.jsonutil import dumps
 from shared.observability import logger
@@ -102,7 +102,7 @@ def create_once(user_id: UUID, key: str, body: OrderItemsRequest, lambda_context
         IdempotencyValidationError,
     )
 
-    create, config = _idempotent_create(dynamodb_client(), get_settings().idempotency_table)
+    create, config = _idempotent_create(dynamodb_sdk_client(), get_settings().idempotency_table)
     if lambda_context is not None:
         # Lets an in-progress record expire with this invocation, so a crashed request doesn't block the key.
         config.register_lambda_context(lambda_context)

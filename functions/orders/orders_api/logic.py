@@ -1,4 +1,4 @@
-"""Order use cases. Each runs in one `shared.db.transaction()`; errors are typed (`shared.errors`)."""
+"""Order use cases. Writes run in one `shared.db.transaction()`, reads in `read_only()`; errors are typed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from orders_api.filters import OrderFilter
 from orders_api.models import Order, OrderItemsRequest, OrderStats
 from orders_api.status_machine import EDITABLE_STATUS, check_editable, check_transition
 from shared.auth.principal import Principal
-from shared.db import transaction
+from shared.db import read_only, transaction
 from shared.errors import Forbidden, InvalidStatusTransition, NotFound
 
 ORDER_NOT_FOUND = "Order not found"
@@ -28,7 +28,7 @@ def create_order(user_id: UUID, request: OrderItemsRequest) -> Order:
 
 
 def get_order(principal: Principal, order_id: UUID) -> Order:
-    with transaction() as connection:
+    with read_only() as connection:
         order = repository.find_order(connection, order_id, _owner_scope(principal))
     if order is None:
         raise NotFound(ORDER_NOT_FOUND)
@@ -45,7 +45,7 @@ def list_scope(principal: Principal, requested_user: UUID | None) -> UUID | None
 
 
 def list_orders(query: OrderFilter, *, page: int, limit: int) -> dict[str, Any]:
-    with transaction() as connection:
+    with read_only() as connection:
         found, total = repository.list_orders(connection, query, page=page, limit=limit)
     return {
         "orders": [order.to_json() for order in found],
@@ -92,10 +92,10 @@ def delete_order(order_id: UUID) -> None:
 
 
 def my_stats(user_id: UUID) -> OrderStats:
-    with transaction() as connection:
+    with read_only() as connection:
         return repository.stats(connection, user_id, with_customers=False)
 
 
 def all_stats() -> OrderStats:
-    with transaction() as connection:
+    with read_only() as connection:
         return repository.stats(connection, None, with_customers=True)

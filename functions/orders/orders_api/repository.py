@@ -1,5 +1,5 @@
-"""SQLAlchemy Core queries on `orders`. Every function takes the open Connection of the caller's
-`shared.db.transaction()` and returns domain objects, never rows.
+"""SQLAlchemy Core queries on `orders`. Every function takes the caller's open Connection
+(`shared.db.transaction()` or `read_only()`) and returns domain objects, never rows.
 
 Ownership lives in the WHERE clause (`owner` is the caller's id for non-admins, None for admins),
 so another user's order is exactly as invisible as a missing one.
@@ -108,13 +108,20 @@ def _conditions(query: OrderFilter) -> list[sa.ColumnElement[bool]]:
 
 
 def list_orders(connection: Connection, query: OrderFilter, *, page: int, limit: int) -> tuple[list[Order], int]:
-    """One page and the total number of matches, both counted and cut in SQL."""
+    """One page and the total number of matches, both cut and counted in one SQL statement.
+
+    The count is an uncorrelated subquery (Postgres runs it once); only a page past the last match,
+    which has no row to carry it, costs a second statement.
+    """
     where = _conditions(query)
-    total = connection.execute(sa.select(sa.func.count()).select_from(orders).where(*where)).scalar_one()
+    count = sa.select(sa.func.count()).select_from(orders).where(*where)
     rows = connection.execute(
-        sa.select(*_COLUMNS).where(*where).order_by(*_SORTS[query.sort]).limit(limit).offset((page - 1) * limit)
+        sa.select(*_COLUMNS, count.scalar_subquery().correlate(None).label("total_matches")).where(*where)
+        .order_by(*_SORTS[query.sort]).limit(limit).offset((page - 1) * limit)
     ).all()
-    return [_order(row) for row in rows], int(total)
+    if rows:
+        return [_order(row) for row in rows], int(rows[0].total_matches)
+    return [], 0 if page == 1 else int(connection.execute(count).scalar_one())
 
 
 def stats(connection: Connection, user_id: UUID | None, *, with_customers: bool) -> OrderStats:

@@ -9,8 +9,9 @@ from typing import Any
 from uuid import UUID
 
 from shared.auth.passwords import hash_password, verify_password
+from shared.auth.principal import Principal
 from shared.auth.tokens import issue_token
-from shared.db import transaction
+from shared.db import read_only, transaction
 from shared.errors import InvalidCredentials, Unauthorized
 from shared.settings import get_settings
 from users_api import repository
@@ -48,7 +49,7 @@ def login(request: LoginRequest) -> dict[str, Any]:
     email = normalise_email(request.email)
     found = None
     if is_valid_email(email):
-        with transaction() as connection:
+        with read_only() as connection:
             found = repository.find_credentials(connection, email)
     user, stored_hash = found if found else (None, None)
     # verify_password always runs bcrypt: against the dummy hash when there is no user.
@@ -57,9 +58,11 @@ def login(request: LoginRequest) -> dict[str, Any]:
     return token_response(user)
 
 
-def profile(user_id: UUID) -> User:
-    with transaction() as connection:
-        return repository.get_user(connection, user_id)
+def profile(principal: Principal) -> User:
+    """The caller's own account, as `authenticate` just read it: no second query."""
+    return User(id=principal.user_id, email=principal.email, name=principal.name, roles=principal.roles,
+                created_at=principal.created_at, updated_at=principal.updated_at,
+                token_version=principal.token_version)
 
 
 def update_profile(user_id: UUID, request: ProfileUpdate) -> User:
@@ -70,7 +73,7 @@ def update_profile(user_id: UUID, request: ProfileUpdate) -> User:
 
 def change_password(user_id: UUID, request: PasswordChange) -> dict[str, Any]:
     """Check the current password, store the new one, revoke older tokens, return a fresh token."""
-    with transaction() as connection:
+    with read_only() as connection:
         stored_hash = repository.password_hash_of(connection, user_id)
     if not verify_password(request.current_password, stored_hash):
         raise InvalidCredentials("Current password is incorrect")

@@ -7,7 +7,7 @@ import re
 from typing import Any
 from uuid import UUID
 
-from shared.db import transaction
+from shared.db import read_only, transaction
 from shared.errors import ValidationFailed
 from users_api import repository
 from users_api.models import RolesUpdate, User, user_view
@@ -24,7 +24,7 @@ def _page(users: list[User], total: int, page: int, limit: int) -> dict[str, Any
 
 
 def list_users(page: int, limit: int) -> dict[str, Any]:
-    with transaction() as connection:
+    with read_only() as connection:
         users, total = repository.page_of_users(connection, page=page, limit=limit)
     return _page(users, total, page, limit)
 
@@ -43,13 +43,13 @@ def search_term(raw: str) -> str:
 
 def search_users(raw_query: str, page: int, limit: int) -> dict[str, Any]:
     where = repository.search_filter(search_term(raw_query))
-    with transaction() as connection:
+    with read_only() as connection:
         users, total = repository.page_of_users(connection, page=page, limit=limit, where=where)
     return _page(users, total, page, limit)
 
 
 def get_user(user_id: UUID) -> User:
-    with transaction() as connection:
+    with read_only() as connection:
         return repository.get_user(connection, user_id)
 
 

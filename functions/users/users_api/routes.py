@@ -38,7 +38,7 @@ def login(body: LoginRequest) -> ApiResponse:
 
 @router.get("/v1/users/profile", middlewares=AUTHENTICATED, responses=docs.GET_PROFILE)
 def get_profile() -> ApiResponse:
-    return success({"user": user_view(accounts.profile(current_principal(router).user_id))})
+    return success({"user": user_view(accounts.profile(current_principal(router)))})
 
 
 @router.put("/v1/users/profile", middlewares=AUTHENTICATED, responses=docs.UPDATE_PROFILE)

@@ -2,12 +2,14 @@
 
 The token proves identity; the database row decides the rest (current roles, revocation), so a
 demoted admin or a changed password takes effect on the very next request. One primary-key
-lookup per authenticated request.
+lookup per authenticated request, outside any transaction; it reads the whole account row, so
+the caller's own profile needs no second query.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -16,12 +18,14 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from sqlalchemy import select
 
 from shared.auth.tokens import bearer_token, decode_token
-from shared.db import transaction
+from shared.db import read_only
 from shared.errors import ApiError, Forbidden, Unauthorized
 from shared.observability import logger
 from shared.tables import users
 
 ADMIN = "admin"
+_ACCOUNT = select(users.c.email, users.c.name, users.c.roles, users.c.created_at, users.c.updated_at,
+                  users.c.token_version)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,10 @@ class Principal:
     user_id: UUID
     email: str
     roles: tuple[str, ...]
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    token_version: int
 
     @property
     def is_admin(self) -> bool:
@@ -37,13 +45,12 @@ class Principal:
 
 def authenticate(authorization: str | None) -> Principal:
     claims = decode_token(bearer_token(authorization))
-    with transaction() as connection:
-        row = connection.execute(
-            select(users.c.email, users.c.roles, users.c.token_version).where(users.c.id == claims.user_id)
-        ).one_or_none()
+    with read_only() as connection:
+        row = connection.execute(_ACCOUNT.where(users.c.id == claims.user_id)).one_or_none()
     if row is None or row.token_version != claims.token_version:
         raise Unauthorized("Token has been revoked")
-    return Principal(user_id=claims.user_id, email=row.email, roles=tuple(row.roles))
+    return Principal(user_id=claims.user_id, email=row.email, roles=tuple(row.roles), name=row.name,
+                     created_at=row.created_at, updated_at=row.updated_at, token_version=row.token_version)
 
 
 def authenticated(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -54,15 +55,29 @@ def issue_token(user_id: UUID, email: str, roles: list[str], token_version: int)
 
 
 def decode_token(token: str) -> TokenClaims:
-    """Verified claims, or Unauthorized with a message that reveals nothing about the secret."""
+    """Verified claims, or Unauthorized with a message that reveals nothing about the secret.
+
+    A request decodes its token twice (rate-limit key, then authentication) and a client sends the
+    same token for hours, so verified tokens are remembered per (secret, token). Only `exp` can
+    change a verified token's outcome later, and it is checked again on every hit.
+    """
+    claims, expires_at = _verify(token, signing_secret())
+    if time.time() >= expires_at:  # PyJWT's own rule (no leeway), for tokens verified earlier
+        raise Unauthorized("Token has expired")
+    return claims
+
+
+@lru_cache(maxsize=1024)  # failures raise, so only verified tokens are remembered
+def _verify(token: str, secret: str) -> tuple[TokenClaims, float]:
     try:
-        payload = jwt.decode(token, signing_secret(), algorithms=ALGORITHMS, options={"require": _REQUIRED})
+        payload = jwt.decode(token, secret, algorithms=ALGORITHMS, options={"require": _REQUIRED})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("Token has expired") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("Invalid token") from exc
     try:
-        return TokenClaims(user_id=UUID(str(payload["sub"])), token_version=int(payload.get("ver", -1)))
+        claims = TokenClaims(user_id=UUID(str(payload["sub"])), token_version=int(payload.get("ver", -1)))
+        return claims, float(payload["exp"])
     except (ValueError, TypeError) as exc:
         raise Unauthorized("Invalid token") from exc
 

@@ -7,16 +7,17 @@ from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.dynamodb import DynamoDBError, DynamoDBUnavailable
+
 Clock = Callable[[], float]
 
-# Any SDK failure that is not a decision (a conditional-check failure is a decision).
-DYNAMODB_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+# Any client failure, from our client or botocore's (a conditional-check failure is a decision).
+DYNAMODB_ERRORS: tuple[type[Exception], ...] = (DynamoDBError, DynamoDBUnavailable, BotoCoreError, ClientError)
 
 
 def is_condition_failure(error: Exception) -> bool:
-    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") == (
-        "ConditionalCheckFailedException"
-    )
+    response = error.response if isinstance(error, (DynamoDBError, ClientError)) else {}
+    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class Backoff:
