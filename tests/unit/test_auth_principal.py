@@ -42,7 +42,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def stored_row(monkeypatch: pytest.MonkeyPatch, row: Any) -> None:
     """Make the users lookup return `row` without a database."""
-    connection = SimpleNamespace(execute=lambda _query: SimpleNamespace(one_or_none=lambda: row))
+    connection = SimpleNamespace(execute=lambda _query, _params=None: SimpleNamespace(one_or_none=lambda: row))
 
     @contextmanager
     def fake_read_only() -> Iterator[Any]:

@@ -93,9 +93,9 @@ def delete_order(order_id: UUID) -> None:
 
 def my_stats(user_id: UUID) -> OrderStats:
     with read_only() as connection:
-        return repository.stats(connection, user_id, with_customers=False)
+        return repository.stats(connection, user_id)
 
 
 def all_stats() -> OrderStats:
     with read_only() as connection:
-        return repository.stats(connection, None, with_customers=True)
+        return repository.stats(connection, None)

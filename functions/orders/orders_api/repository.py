@@ -61,8 +61,16 @@ def insert_order(connection: Connection, user_id: UUID, items: list[OrderItem], 
     return _order(row)
 
 
+# The hottest reads, built once so SQLAlchemy reuses their cache keys and compiled SQL.
+_ORDER_BY_ID = sa.select(*_COLUMNS).where(orders.c.id == sa.bindparam("order_id"))
+_OWN_ORDER_BY_ID = _ORDER_BY_ID.where(orders.c.user_id == sa.bindparam("owner"))
+
+
 def find_order(connection: Connection, order_id: UUID, owner: UUID | None) -> Order | None:
-    row = connection.execute(sa.select(*_COLUMNS).where(_visible(order_id, owner))).one_or_none()
+    if owner is None:
+        row = connection.execute(_ORDER_BY_ID, {"order_id": order_id}).one_or_none()
+    else:
+        row = connection.execute(_OWN_ORDER_BY_ID, {"order_id": order_id, "owner": owner}).one_or_none()
     return None if row is None else _order(row)
 
 
@@ -124,7 +132,7 @@ def list_orders(connection: Connection, query: OrderFilter, *, page: int, limit:
     return [], 0 if page == 1 else int(connection.execute(count).scalar_one())
 
 
-def stats(connection: Connection, user_id: UUID | None, *, with_customers: bool) -> OrderStats:
+def _stats_statement(*, per_user: bool) -> sa.Select[Any]:
     """Aggregates in one statement; amounts leave cancelled orders out, counts include them."""
     billable = orders.c.status != "cancelled"
     columns: list[Any] = [
@@ -133,16 +141,26 @@ def stats(connection: Connection, user_id: UUID | None, *, with_customers: bool)
         sa.func.coalesce(sa.func.round(sa.func.avg(orders.c.total_amount).filter(billable), 2), 0).label("average"),
         *(sa.func.count().filter(orders.c.status == status).label(status) for status in STATUSES),
     ]
-    if with_customers:
-        columns.append(sa.func.count(sa.distinct(orders.c.user_id)).label("unique_customers"))
-    statement = sa.select(*columns).select_from(orders)
-    if user_id is not None:
-        statement = statement.where(orders.c.user_id == user_id)
-    row = connection.execute(statement).one()
+    if per_user:
+        return sa.select(*columns).select_from(orders).where(orders.c.user_id == sa.bindparam("user_id"))
+    columns.append(sa.func.count(sa.distinct(orders.c.user_id)).label("unique_customers"))
+    return sa.select(*columns).select_from(orders)
+
+
+_USER_STATS = _stats_statement(per_user=True)
+_ALL_STATS = _stats_statement(per_user=False)
+
+
+def stats(connection: Connection, user_id: UUID | None) -> OrderStats:
+    """One user's figures, or everyone's (with the number of distinct customers) for `None`."""
+    if user_id is None:
+        row = connection.execute(_ALL_STATS).one()
+    else:
+        row = connection.execute(_USER_STATS, {"user_id": user_id}).one()
     return OrderStats(
         total_orders=int(row.total_orders),
         total_amount=Decimal(row.total_amount),
         average_order_amount=Decimal(row.average),
         by_status={status: int(getattr(row, status)) for status in STATUSES},
-        unique_customers=int(row.unique_customers) if with_customers else None,
+        unique_customers=int(row.unique_customers) if user_id is None else None,
     )
