@@ -26,7 +26,7 @@ ITEMS = [{"product": "Widget", "quantity": 2, "price": 19.99}, {"product": "Gadg
 
 
 def start_project(extra_env: dict[str, str], log: IO[str], max_workers: int | None = None) -> tuple[Stack, Path]:
-    """A private stack (own Postgres, moto server, gateway on a free port) in a temp state dir."""
+    """A private stack (own Postgres, DynamoDB emulation, gateway on a free port) in a temp state dir."""
     if max_workers is not None:
         os.environ["GATEWAY_MAX_WORKERS"] = str(max_workers)  # read by the gateway child
     os.environ.setdefault("GATEWAY_EAGER", "1")

@@ -1,6 +1,6 @@
 """`make bench`: this project and the classic Flask design side by side, same scenarios, one run.
 
-Starts the local stack (Postgres, moto server, gateway) and seed_flask, seeds the same users and
+Starts the local stack (Postgres, DynamoDB emulation, gateway) and seed_flask, seeds the same users and
 orders on both, then drives each scenario with wrk at each concurrency, alternating systems, and
 prints req/s, p50/p95/p99 (ms) and errors with the ratio project/baseline. The limiter and the
 breakers are active on both sides; RATE_LIMIT_* are raised to 1000000/60 on both so the benchmark

@@ -1,6 +1,6 @@
 """Benchmark the orders routes through the local stack with wrk: `python -m local.bench.orders`.
 
-Starts a private stack (Postgres, moto server, gateway; generous rate limits so the limiter never
+Starts a private stack (Postgres, DynamoDB emulation, gateway; generous rate limits so the limiter never
 rejects), registers a user with 20 orders, then measures at concurrency 16 with keep-alive:
 GET /v1/orders (the 20 rows, authenticated) and POST /v1/orders (one Laptop order per request,
 no Idempotency-Key). Reports req/s, p50 and p99. A benchmark, not a test: numbers are printed.

@@ -1,7 +1,7 @@
 """Benchmark register and login in-process at the production bcrypt cost: `python -m local.bench.users`.
 
 Starts a throwaway Postgres cluster (migrated), runs the users handler in-process with
-gateway-built events (the same path as the integration tests) against moto DynamoDB, and
+gateway-built events (the same path as the integration tests) against the DynamoDB emulation, and
 reports p50/p90 latency per operation. bcrypt dominates both: register hashes once, login
 compares once (against a dummy hash for unknown emails, so failures cost the same).
 """
@@ -49,21 +49,22 @@ def _report(name: str, samples: list[float]) -> None:
 
 def run(runs: int, rounds: int) -> None:
     import boto3
-    from moto import mock_aws
 
     from infra.tables import create_tables
-    from shared.aws import dynamodb_client
+    from local.dynamodb import start_dynamodb
+    from shared.aws import reset_dynamodb_clients
     from shared.db import reset_engine
     from tests.support.api import TEMPLATE, ApiClient
     from tests.support.postgres import migrate, throwaway_cluster
 
-    with throwaway_cluster() as cluster, mock_aws():
+    dynamodb = start_dynamodb(engine="fast")
+    with throwaway_cluster() as cluster:
         migrate(cluster.url)
-        dynamodb_client.cache_clear()
-        create_tables(boto3.client("dynamodb", region_name="us-east-1"), TEMPLATE)
+        reset_dynamodb_clients()
+        create_tables(boto3.client("dynamodb", endpoint_url=dynamodb.url, region_name="us-east-1"), TEMPLATE)
         api = ApiClient(env_overrides={
             "DATABASE_URL": cluster.url, "JWT_SECRET": "bench-secret-" + uuid.uuid4().hex * 2,
-            "BCRYPT_ROUNDS": str(rounds), "DYNAMODB_ENDPOINT_URL": "",
+            "BCRYPT_ROUNDS": str(rounds), "DYNAMODB_ENDPOINT_URL": dynamodb.url,
             "RATE_LIMIT_AUTH": "1000000/60", "RATE_LIMIT_DEFAULT": "1000000/60",
         })
         password = "correct horse battery"
@@ -93,6 +94,7 @@ def run(runs: int, rounds: int) -> None:
         for name, values in samples.items():
             _report(name, values)
         reset_engine()
+    dynamodb.stop()
 
 
 def main() -> None:

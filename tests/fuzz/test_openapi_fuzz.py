@@ -13,7 +13,7 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import unsupported_method
+from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 from tests.fuzz.conftest import SPEC, FuzzTarget
 
@@ -40,12 +40,16 @@ def assert_in_envelope(response: schemathesis.Response) -> None:
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation_holds_the_contract(case: schemathesis.Case, fuzz_target: FuzzTarget) -> None:
-    # Given any generated request (valid or not) for this operation, sent with an admin token
-    headers = {"Authorization": f"Bearer {fuzz_target.token}"}
+    # Given any generated request (valid or not) for this operation, its generated credentials replaced
+    # by an admin token; a case generated without them (negative: missing Authorization) stays without
+    headers = {"Authorization": f"Bearer {fuzz_target.token}"} if "Authorization" in (case.headers or {}) else {}
     # When it is sent / Then schemathesis' checks hold (no 5xx, status/content type/schema conformance)
-    # (unsupported_method expects 405 for an undeclared method; the SPEC mandates 404 NOT_FOUND instead,
-    # which tests/e2e/test_stack.py checks.)
+    # Excluded: unsupported_method expects 405 for an undeclared method; the SPEC mandates 404 NOT_FOUND
+    # (tests/e2e/test_stack.py checks it). positive_data_acceptance expects every schema-valid request to
+    # succeed, but some input rules are stricter than JSON Schema can say (password length in UTF-8 bytes,
+    # the email grammar, ISO 8601 bounds, names after trimming); the document describes them in words and
+    # the integration tests hold them. Rejections are still checked: a 4xx in the envelope, never a 5xx.
     response = case.call_and_validate(base_url=fuzz_target.stack.base_url, headers=headers,
-                                      excluded_checks=[unsupported_method])
+                                      excluded_checks=[unsupported_method, positive_data_acceptance])
     # And the body is the compact envelope
     assert_in_envelope(response)

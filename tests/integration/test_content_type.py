@@ -32,3 +32,13 @@ def test_json_media_types_are_accepted(api: ApiClient, content_type: str | None)
     response = api.request("POST", "/v1/users/login", body=LOGIN, headers=headers)
     assert response.status == 401  # parsed and checked: unknown user
     assert response.error["code"] == "INVALID_CREDENTIALS"
+
+
+@pytest.mark.parametrize("body", [b"\xff\x02", b'{"email": "\xe9"}', b"\x00\x01\x02"])
+def test_bodies_that_are_not_utf8_are_400(api: ApiClient, body: bytes) -> None:
+    # Given a JSON Content-Type over bytes that are not UTF-8 (the gateway base64-encodes them)
+    response = api.request("POST", "/v1/users/login", body=body, headers={"Content-Type": "application/json"})
+    # Then it is a 400 saying the body is not valid JSON (found by fuzzing: was a 500)
+    assert response.status == 400, response.body
+    assert response.error["code"] == "VALIDATION_ERROR"
+    assert response.error["message"] == "Request body is not valid JSON"

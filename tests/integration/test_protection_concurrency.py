@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from botocore.config import Config
 
 from local.dynamodb import DynamoDbServer, start_dynamodb
+from shared.dynamodb import DynamoDBClient
 from shared.protection.ratelimit import RateLimiter
 from shared.settings import RateRule
 
@@ -25,9 +27,15 @@ def server() -> Iterator[DynamoDbServer]:
 
 
 def client(url: str) -> Any:
+    """boto3, to manage the table."""
     return boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
                         aws_secret_access_key="x",
                         config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=5))
+
+
+def container_client(url: str) -> DynamoDBClient:
+    """What each container's limiter uses in production: shared.dynamodb (a generous timeout under load)."""
+    return DynamoDBClient(region="us-east-1", endpoint_url=url, timeout=5)
 
 
 def test_concurrent_containers_admit_exactly_the_limit(server: DynamoDbServer) -> None:
@@ -39,8 +47,8 @@ def test_concurrent_containers_admit_exactly_the_limit(server: DynamoDbServer) -
                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
     rule = RateRule(limit=20, window_seconds=60)
-    clients = [client(server.url) for _ in range(12)]
-    containers = [RateLimiter(TABLE, (lambda c=c: c)) for c in clients]
+    clients = [container_client(server.url) for _ in range(12)]
+    containers = [RateLimiter(TABLE, functools.partial(lambda c: c, c)) for c in clients]
     barrier = threading.Barrier(len(containers))
     results: list[bool] = []
     lock = threading.Lock()
@@ -59,6 +67,8 @@ def test_concurrent_containers_admit_exactly_the_limit(server: DynamoDbServer) -
         thread.start()
     for thread in threads:
         thread.join()
+    for each in clients:
+        each.close()
     # Then exactly 20 are admitted
     assert len(results) == 48
     assert results.count(True) == 20

@@ -1,15 +1,15 @@
-"""Circuit breaker: transitions, bounded probes, shared state in DynamoDB (moto), fallback."""
+"""Circuit breaker: transitions, bounded probes, shared state in DynamoDB (emulated), fallback."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from sqlalchemy import exc as sa
 
+from shared.dynamodb import DynamoDBClient
 from shared.errors import NotFound, ServiceUnavailable
 from shared.protection.circuit_breaker import (
     CLOSED,
@@ -20,19 +20,25 @@ from shared.protection.circuit_breaker import (
     MemoryStore,
     is_infrastructure_failure,
 )
+from tests.support.dynamodb import hash_key_table, hot_path_client, throwaway_table, unreachable_client
 from tests.unit.test_ratelimit import FakeClock
 
 TABLE = "CircuitBreakerTable"
 
 
 @pytest.fixture
-def client() -> Iterator[Any]:
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-        yield dynamodb
+def table(dynamodb_endpoint: str) -> Iterator[str]:
+    """A fresh, empty breaker table of its own (the emulation lives for the whole session)."""
+    with throwaway_table(dynamodb_endpoint, hash_key_table(TABLE)) as name:
+        yield name
+
+
+@pytest.fixture
+def client(dynamodb_endpoint: str) -> Iterator[DynamoDBClient]:
+    """The functions' own DynamoDB client; `client.calls` counts what reaches DynamoDB."""
+    subject = hot_path_client(dynamodb_endpoint)
+    yield subject
+    subject.close()
 
 
 def make(store: Any, clock: FakeClock, transitions: list[tuple[str, str]] | None = None) -> CircuitBreaker:
@@ -44,9 +50,9 @@ def fail(breaker: CircuitBreaker) -> None:
     breaker.record_failure(breaker.before_call())
 
 
-def test_opens_after_threshold_and_fails_fast_with_retry_after(client: Any) -> None:
+def test_opens_after_threshold_and_fails_fast_with_retry_after(client: DynamoDBClient, table: str) -> None:
     clock = FakeClock()
-    breaker = make(DynamoStore(TABLE, lambda: client), clock)
+    breaker = make(DynamoStore(table, lambda: client), clock)
     for _ in range(3):
         fail(breaker)
     with pytest.raises(ServiceUnavailable) as raised:
@@ -55,9 +61,9 @@ def test_opens_after_threshold_and_fails_fast_with_retry_after(client: Any) -> N
     assert breaker.state().state == OPEN
 
 
-def test_open_state_is_shared_by_other_containers(client: Any) -> None:
+def test_open_state_is_shared_by_other_containers(client: DynamoDBClient, table: str) -> None:
     clock = FakeClock()
-    first, second = make(DynamoStore(TABLE, lambda: client), clock), make(DynamoStore(TABLE, lambda: client), clock)
+    first, second = make(DynamoStore(table, lambda: client), clock), make(DynamoStore(table, lambda: client), clock)
     for _ in range(3):
         fail(first)
     clock.now += 1.5  # the other container's cache expires
@@ -65,9 +71,9 @@ def test_open_state_is_shared_by_other_containers(client: Any) -> None:
         second.before_call()
 
 
-def test_failures_from_several_containers_add_up_without_lost_updates(client: Any) -> None:
+def test_failures_from_several_containers_add_up_without_lost_updates(client: DynamoDBClient, table: str) -> None:
     clock = FakeClock()
-    breakers = [make(DynamoStore(TABLE, lambda: client), clock) for _ in range(3)]
+    breakers = [make(DynamoStore(table, lambda: client), clock) for _ in range(3)]
     for breaker in breakers:  # each has a stale cache after the first write
         breaker.state()
     for breaker in breakers:
@@ -75,10 +81,10 @@ def test_failures_from_several_containers_add_up_without_lost_updates(client: An
     assert breakers[0].state(fresh=True).state == OPEN
 
 
-def test_half_open_admits_one_probe_and_success_closes(client: Any) -> None:
+def test_half_open_admits_one_probe_and_success_closes(client: DynamoDBClient, table: str) -> None:
     clock = FakeClock()
     transitions: list[tuple[str, str]] = []
-    containers = [make(DynamoStore(TABLE, lambda: client), clock, transitions) for _ in range(4)]
+    containers = [make(DynamoStore(table, lambda: client), clock, transitions) for _ in range(4)]
     for _ in range(3):
         fail(containers[0])
     clock.now += 31
@@ -97,9 +103,9 @@ def test_half_open_admits_one_probe_and_success_closes(client: Any) -> None:
     assert transitions == [(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED)]
 
 
-def test_failed_probe_reopens_for_another_timeout(client: Any) -> None:
+def test_failed_probe_reopens_for_another_timeout(client: DynamoDBClient, table: str) -> None:
     clock = FakeClock()
-    breaker = make(DynamoStore(TABLE, lambda: client), clock)
+    breaker = make(DynamoStore(table, lambda: client), clock)
     for _ in range(3):
         fail(breaker)
     clock.now += 31
@@ -109,22 +115,19 @@ def test_failed_probe_reopens_for_another_timeout(client: Any) -> None:
     assert state.transitions == {"closed_to_open": 1, "open_to_half_open": 1, "half_open_to_open": 1}
 
 
-def test_success_in_closed_state_does_not_write(client: Any) -> None:
-    calls: list[str] = []
-    client.meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
+def test_success_in_closed_state_does_not_write(client: DynamoDBClient, table: str) -> None:
     clock = FakeClock()
-    breaker = make(DynamoStore(TABLE, lambda: client), clock)
+    breaker = make(DynamoStore(table, lambda: client), clock)
     for _ in range(50):
         breaker.record_success(breaker.before_call())
         clock.now += 0.1
     # One cached read per second of fake time, no writes
-    assert set(calls) == {"GetItem"}
-    assert len(calls) == 5
+    assert client.calls == Counter({("GetItem", table): 5})
 
 
-def test_a_success_resets_earlier_failures(client: Any) -> None:
+def test_a_success_resets_earlier_failures(client: DynamoDBClient, table: str) -> None:
     clock = FakeClock()
-    breaker = make(DynamoStore(TABLE, lambda: client), clock)
+    breaker = make(DynamoStore(table, lambda: client), clock)
     fail(breaker)
     fail(breaker)
     breaker.record_success(breaker.before_call())
@@ -147,13 +150,7 @@ def test_lost_probe_lease_can_be_reclaimed() -> None:
 
 
 def test_degrades_to_in_memory_breaker_when_table_unreachable() -> None:
-    from botocore.config import Config
-
-    from local.postgres import free_port
-
-    dead = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
-                        aws_access_key_id="x", aws_secret_access_key="x",
-                        config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"max_attempts": 1}))
+    dead = unreachable_client()
     clock = FakeClock()
     breaker = make(DynamoStore(TABLE, lambda: dead), clock)
     # Calls still pass, and failures still open this container's breaker

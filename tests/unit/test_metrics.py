@@ -3,13 +3,11 @@
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from infra.tables import create_tables
+from shared.dynamodb import DynamoDBClient, DynamoDBUnavailable
 from shared.protection.metrics import LATENCY_BOUNDS_MS, MetricsRecorder, latency_bucket, percentiles
-from tests.support.api import TEMPLATE
+from tests.support.dynamodb import hot_path_client, template_table, throwaway_table
 
 
 class Clock:
@@ -23,35 +21,35 @@ class Clock:
 class CountingClient:
     """A DynamoDB client that counts UpdateItem calls and can be switched off."""
 
-    def __init__(self, client: Any) -> None:
-        self.client, self.updates, self.down = client, 0, False
+    def __init__(self, client: DynamoDBClient, name: str) -> None:
+        self.client, self.name, self.updates, self.down = client, name, 0, False
 
     def update_item(self, **kwargs: Any) -> Any:
         if self.down:
-            from botocore.exceptions import EndpointConnectionError
-
-            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+            # What shared.dynamodb raises when nothing answers (refused, timed out, dropped)
+            raise DynamoDBUnavailable("ConnectionRefusedError: [Errno 111] Connection refused")
         self.updates += 1
         return self.client.update_item(**kwargs)
 
 
 @pytest.fixture
-def table() -> Iterator[CountingClient]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(client, TEMPLATE)
-        yield CountingClient(client)
+def table(dynamodb_endpoint: str) -> Iterator[CountingClient]:
+    """The template's MetricsTable under a name of its own, through the functions' own client."""
+    with throwaway_table(dynamodb_endpoint, template_table("MetricsTable")) as name:
+        client = hot_path_client(dynamodb_endpoint)
+        yield CountingClient(client, name)
+        client.close()
 
 
 def _requests(table: CountingClient, minute: int) -> int:
-    item = table.client.get_item(TableName="MetricsTable",
+    item = table.client.get_item(TableName=table.name,
                                  Key={"pk": {"S": f"minute#{minute}"}, "sk": {"S": "route#GET /x"}}).get("Item")
     return int(item["requests"]["N"]) if item else 0
 
 
 def test_a_busy_container_writes_at_most_once_per_interval(table: CountingClient) -> None:
     clock = Clock()
-    recorder = MetricsRecorder("MetricsTable", lambda: table, clock=clock, flush_interval=1.0)
+    recorder = MetricsRecorder(table.name, lambda: table, clock=clock, flush_interval=1.0)
     # Given 50 requests within one second
     for _ in range(50):
         recorder.add("route#GET /x", {"requests": 1})
@@ -69,7 +67,7 @@ def test_a_busy_container_writes_at_most_once_per_interval(table: CountingClient
 
 def test_counters_survive_an_unreachable_table(table: CountingClient) -> None:
     clock = Clock()
-    recorder = MetricsRecorder("MetricsTable", lambda: table, clock=clock)
+    recorder = MetricsRecorder(table.name, lambda: table, clock=clock)
     # Given the table is unreachable while requests are counted
     table.down = True
     recorder.add("route#GET /x", {"requests": 1})

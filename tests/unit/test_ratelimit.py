@@ -1,16 +1,17 @@
-"""The DynamoDB rate limiter: exact limit, sliding expiry, headers, fail-open (moto, fake clock)."""
+"""The DynamoDB rate limiter: exact limit, sliding expiry, headers, fail-open (emulated DynamoDB, fake clock)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
+from shared.dynamodb import DynamoDBClient
 from shared.protection.ratelimit import RateLimiter, Window, select_rule
 from shared.settings import RateRule, Settings
+from tests.support.dynamodb import hash_key_table, hot_path_client, throwaway_table, unreachable_client
 
 TABLE = "RateLimitTable"
 
@@ -23,18 +24,19 @@ class FakeClock:
         return self.now
 
 
-def create_table(client: Any) -> None:
-    client.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+@pytest.fixture
+def table(dynamodb_endpoint: str) -> Iterator[str]:
+    """A fresh, empty rate-limit table of its own (the emulation lives for the whole session)."""
+    with throwaway_table(dynamodb_endpoint, hash_key_table(TABLE)) as name:
+        yield name
 
 
 @pytest.fixture
-def client() -> Iterator[Any]:
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        create_table(dynamodb)
-        yield dynamodb
+def client(dynamodb_endpoint: str) -> Iterator[DynamoDBClient]:
+    """The functions' own DynamoDB client; `client.calls` counts what reaches DynamoDB."""
+    subject = hot_path_client(dynamodb_endpoint)
+    yield subject
+    subject.close()
 
 
 @pytest.fixture
@@ -42,16 +44,17 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def limiter(client: Any, clock: FakeClock) -> RateLimiter:
-    return RateLimiter(TABLE, lambda: client, clock=clock)
+def limiter(client: DynamoDBClient, table: str, clock: FakeClock) -> RateLimiter:
+    return RateLimiter(table, lambda: client, clock=clock)
 
 
 RULE = RateRule(limit=3, window_seconds=60)
 
 
-def test_admits_exactly_the_limit_then_rejects_with_retry_after(client: Any, clock: FakeClock) -> None:
+def test_admits_exactly_the_limit_then_rejects_with_retry_after(client: DynamoDBClient, table: str,
+                                                              clock: FakeClock) -> None:
     # Given a 3/60 rule
-    subject = limiter(client, clock)
+    subject = limiter(client, table, clock)
     # When four requests arrive at once
     decisions = [subject.hit("auth", RULE, "ip:1.2.3.4") for _ in range(4)]
     # Then three are admitted with a falling Remaining, the fourth is rejected
@@ -63,9 +66,9 @@ def test_admits_exactly_the_limit_then_rejects_with_retry_after(client: Any, clo
     assert rejected.headers()["X-RateLimit-Reset"] == str(rejected.reset_after)
 
 
-def test_window_slides_budget_returns_after_the_window(client: Any, clock: FakeClock) -> None:
+def test_window_slides_budget_returns_after_the_window(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
     # Given a key that used its whole budget
-    subject = limiter(client, clock)
+    subject = limiter(client, table, clock)
     for _ in range(3):
         assert subject.hit("auth", RULE, "k").allowed
     rejected = subject.hit("auth", RULE, "k")
@@ -75,9 +78,9 @@ def test_window_slides_budget_returns_after_the_window(client: Any, clock: FakeC
     assert subject.hit("auth", RULE, "k").allowed
 
 
-def test_no_admission_inside_the_window_even_half_way(client: Any, clock: FakeClock) -> None:
+def test_no_admission_inside_the_window_even_half_way(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
     # Given three admissions spread over the first 30 seconds
-    subject = limiter(client, clock)
+    subject = limiter(client, table, clock)
     for _ in range(3):
         assert subject.hit("auth", RULE, "k").allowed
         clock.now += 15
@@ -86,17 +89,17 @@ def test_no_admission_inside_the_window_even_half_way(client: Any, clock: FakeCl
     assert not subject.hit("auth", RULE, "k").allowed
 
 
-def test_keys_and_rules_are_independent(client: Any, clock: FakeClock) -> None:
-    subject = limiter(client, clock)
+def test_keys_and_rules_are_independent(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
+    subject = limiter(client, table, clock)
     for _ in range(3):
         subject.hit("auth", RULE, "ip:a")
     assert subject.hit("auth", RULE, "ip:b").allowed
     assert subject.hit("default", RULE, "ip:a").allowed
 
 
-def test_two_containers_share_one_budget(client: Any, clock: FakeClock) -> None:
+def test_two_containers_share_one_budget(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
     # Given two limiters (two containers) with their own caches over one table
-    first, second = limiter(client, clock), limiter(client, clock)
+    first, second = limiter(client, table, clock), limiter(client, table, clock)
     # When they alternate, crossing bucket boundaries
     admitted = 0
     for step in range(12):
@@ -106,9 +109,9 @@ def test_two_containers_share_one_budget(client: Any, clock: FakeClock) -> None:
     assert admitted == 3
 
 
-def test_a_stale_cache_is_corrected_by_one_retry(client: Any, clock: FakeClock) -> None:
+def test_a_stale_cache_is_corrected_by_one_retry(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
     # Given container A saw the key with one request, then B spent the rest in the same bucket
-    a, b = limiter(client, clock), limiter(client, clock)
+    a, b = limiter(client, table, clock), limiter(client, table, clock)
     assert a.hit("auth", RULE, "k").allowed
     assert b.hit("auth", RULE, "k").allowed
     assert b.hit("auth", RULE, "k").allowed
@@ -120,62 +123,50 @@ def test_a_stale_cache_is_corrected_by_one_retry(client: Any, clock: FakeClock) 
     assert decision.remaining == 0
 
 
-def test_rejection_from_cache_makes_no_call(client: Any, clock: FakeClock) -> None:
+def test_rejection_from_cache_makes_no_call(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
     # Given a container that knows the key is full
-    calls: list[str] = []
-    client.meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
-    subject = limiter(client, clock)
+    subject = limiter(client, table, clock)
     for _ in range(3):
         subject.hit("auth", RULE, "k")
-    calls.clear()
+    client.calls.clear()
     # When more requests arrive in the same window
     for _ in range(5):
         assert not subject.hit("auth", RULE, "k").allowed
     # Then none of them reaches DynamoDB
-    assert calls == []
+    assert client.calls == Counter()
 
 
-def test_steady_state_is_one_update_and_no_read(client: Any, clock: FakeClock) -> None:
-    calls: list[str] = []
-    client.meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
-    subject = limiter(client, clock)
+def test_steady_state_is_one_update_and_no_read(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
+    subject = limiter(client, table, clock)
     rule = RateRule(limit=1000, window_seconds=60)
     for _ in range(30):
         subject.hit("default", rule, "k")
         clock.now += 0.5
-    assert calls == ["UpdateItem"] * 30
+    assert client.calls == Counter({("UpdateItem", table): 30})
 
 
-def test_ttl_attribute_is_set_but_expiry_uses_buckets(client: Any, clock: FakeClock) -> None:
-    subject = limiter(client, clock)
+def test_ttl_attribute_is_set_but_expiry_uses_buckets(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
+    subject = limiter(client, table, clock)
     subject.hit("auth", RULE, "k")
-    item = client.get_item(TableName=TABLE, Key={"pk": {"S": "auth/60#k"}})["Item"]
+    item = client.get_item(TableName=table, Key={"pk": {"S": "auth/60#k"}})["Item"]
     assert int(item["expires_at"]["N"]) > clock.now + 60
 
 
-def test_old_buckets_are_removed_from_the_item(client: Any, clock: FakeClock) -> None:
-    subject = limiter(client, clock)
+def test_old_buckets_are_removed_from_the_item(client: DynamoDBClient, table: str, clock: FakeClock) -> None:
+    subject = limiter(client, table, clock)
     subject.hit("auth", RULE, "k")
     clock.now += 200
     subject.hit("auth", RULE, "k")
     clock.now += 1
     subject.hit("auth", RULE, "k")
-    item = client.get_item(TableName=TABLE, Key={"pk": {"S": "auth/60#k"}})["Item"]
+    item = client.get_item(TableName=table, Key={"pk": {"S": "auth/60#k"}})["Item"]
     buckets = [name for name in item if name.startswith("c")]
     assert len(buckets) == 1
 
 
 def test_fails_open_when_dynamodb_is_unreachable_and_backs_off(clock: FakeClock) -> None:
     # Given a client pointed at a closed port
-    from botocore.config import Config
-
-    from local.postgres import free_port
-
-    dead = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
-                        aws_access_key_id="x", aws_secret_access_key="x",
-                        config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"max_attempts": 1}))
-    calls: list[str] = []
-    dead.meta.events.register("before-call.dynamodb", lambda **kw: calls.append(kw["model"].name))
+    dead = unreachable_client()
     subject = RateLimiter(TABLE, lambda: dead, clock=clock, backoff_seconds=2)
     # When requests arrive
     first = subject.hit("auth", RULE, "k")
@@ -183,12 +174,12 @@ def test_fails_open_when_dynamodb_is_unreachable_and_backs_off(clock: FakeClock)
     # Then they are admitted, flagged as failed open, and only the first tried DynamoDB
     assert first.allowed and first.failed_open
     assert second.allowed and second.failed_open
-    assert calls == ["UpdateItem"]
+    assert dead.calls == Counter({("UpdateItem", TABLE): 1})
     assert first.headers()["X-RateLimit-Limit"] == "3"
     # And after the back-off it tries again
     clock.now += 2.5
     subject.hit("auth", RULE, "k")
-    assert calls == ["UpdateItem", "UpdateItem"]
+    assert dead.calls == Counter({("UpdateItem", TABLE): 2})
 
 
 def test_window_arithmetic_reset_and_retry_after() -> None:

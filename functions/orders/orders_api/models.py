@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema, field_validator
 
 from orders_api.money import MAX_AMOUNT, as_money, parse_price
 
@@ -25,7 +25,9 @@ class OrderItem(BaseModel):
 
     product: Annotated[StrictStr, Field(min_length=1, max_length=200)]
     quantity: Annotated[StrictInt, Field(ge=1, le=10_000)]
-    price: Decimal
+    # A JSON number, never a string (parse_price); the document says so instead of Decimal's number-or-string.
+    price: Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_AMOUNT),
+                                              "multipleOf": 0.01})]
 
     @field_validator("product", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from shared.auth.passwords import password_problem
 
@@ -77,9 +77,16 @@ def _new_password(value: str) -> str:
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
-Name = Annotated[str, AfterValidator(_name)]
-NewPassword = Annotated[str, AfterValidator(_new_password)]
+# What the OpenAPI document tells clients; the validators hold the exact rules (bytes, trimming).
+Email = Annotated[str, AfterValidator(_email),
+                  WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX,
+                                  "description": "Stored trimmed and lower-cased; ASCII, a dot in the domain"})]
+Name = Annotated[str, AfterValidator(_name),
+                 WithJsonSchema({"type": "string", "minLength": 1, "maxLength": NAME_MAX,
+                                 "description": "1-100 characters after trimming, no control characters"})]
+NewPassword = Annotated[str, AfterValidator(_new_password),
+                        WithJsonSchema({"type": "string", "minLength": 8, "maxLength": 72,
+                                        "description": "8-72 bytes of UTF-8 (bcrypt's limit)"})]
 # Credentials presented for checking: any text; a wrong length is simply a wrong password (401).
 GivenPassword = Annotated[str, Field(max_length=1024), AfterValidator(_text)]
 Role = Literal["user", "admin"]

@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -84,6 +85,22 @@ def handle_unexpected(_error: Exception) -> Response:
     return failure(ApiError())
 
 
+def reject_unknown_query(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """Query parameters a route does not declare are a 400, like unknown body fields: a typo such
+    as `?stauts=created` must not quietly return everything. Runs after validation; auth comes first."""
+    route = app.context.get("_route")
+    declared = {field.alias for field in route.dependant.query_params} if route is not None else set()
+    unknown = sorted(set(app.current_event.query_string_parameters or {}) - declared)
+    if unknown:
+        from shared.auth.principal import access_error
+
+        raise access_error(app) or ValidationFailed(
+            f"Unknown query parameter '{unknown[0]}'",
+            details=[{"field": name, "message": "not a parameter of this route", "type": "extra_forbidden"}
+                     for name in unknown[:10]])
+    return next_middleware(app)
+
+
 def create_resolver() -> APIGatewayRestResolver:
     """A resolver with validation on, compact JSON, and every error mapped to the envelope."""
     app = APIGatewayRestResolver(
@@ -96,6 +113,7 @@ def create_resolver() -> APIGatewayRestResolver:
     app.exception_handler(RequestUnsupportedContentType)(handle_unsupported_content_type)
     app.not_found(handle_not_found)
     app.exception_handler(Exception)(handle_unexpected)
+    app.use(middlewares=[reject_unknown_query])
     return app
 
 

@@ -11,6 +11,7 @@ too, and its response still carries the X-RateLimit-* headers.
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from collections.abc import Callable
@@ -57,6 +58,17 @@ def body_size(event: dict[str, Any]) -> int:
     return size * 3 // 4 if event.get("isBase64Encoded") else size
 
 
+def not_text(event: dict[str, Any]) -> bool:
+    """A base64 body (how API Gateway passes bytes) that is not UTF-8, so it cannot be JSON."""
+    if not event.get("isBase64Encoded") or not event.get("body"):
+        return False
+    try:
+        base64.b64decode(event["body"], validate=True).decode()
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return True
+    return False
+
+
 @lambda_handler_decorator
 def request_guard(handler: Handler, event: dict[str, Any], context: Any) -> dict[str, Any]:
     started = time.perf_counter()
@@ -72,6 +84,8 @@ def request_guard(handler: Handler, event: dict[str, Any], context: Any) -> dict
         # Every body this API takes is JSON. Left to Powertools, a form would be parsed into
         # "fields" made of raw body text (echoed back in errors) and a bad multipart header raises.
         result = proxy_failure(ValidationFailed("Content-Type must be application/json"))
+    elif not_text(event):  # Powertools' decoding would raise UnicodeDecodeError: a 500
+        result = proxy_failure(ValidationFailed("Request body is not valid JSON"))
     else:
         result = handler(event, context)
     add_headers(result, {"X-Request-ID": request_id, **decision.headers()})

@@ -5,18 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from shared.dynamodb import DynamoDBError, DynamoDBUnavailable
 
 Clock = Callable[[], float]
 
-# Any client failure, from our client or botocore's (a conditional-check failure is a decision).
-DYNAMODB_ERRORS: tuple[type[Exception], ...] = (DynamoDBError, DynamoDBUnavailable, BotoCoreError, ClientError)
+# Any failure of the hot path's client, shared.dynamodb (a conditional-check failure is a decision).
+# botocore's exceptions are deliberately absent: importing them costs every cold start ~12 ms, and
+# nothing on this path uses botocore (only idempotency does, behind Powertools' own exceptions).
+DYNAMODB_ERRORS: tuple[type[Exception], ...] = (DynamoDBError, DynamoDBUnavailable)
 
 
 def is_condition_failure(error: Exception) -> bool:
-    response = error.response if isinstance(error, (DynamoDBError, ClientError)) else {}
+    response = error.response if isinstance(error, DynamoDBError) else {}
     return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
