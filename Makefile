@@ -98,7 +98,7 @@ events-check: install  ## fail if events/ is stale, then invoke every handler wi
 	$(PY) -m local.events --check
 	$(PY) -m pytest tests/unit/test_events_samples.py tests/integration/test_events_invoke.py -q $(PYTEST_ARGS)
 
-build-check: install  ## after sam-build: layer size < 30 MB, built artefacts import and run under python3.12
+build-check: install  ## after sam-build: layer size < 50 MB and compiled, built artefacts import and run under python3.12
 	PATH="$(PY312_BIN):$$PATH" $(PY) -m infra.deploy.check_build
 
 # --- hardening: benchmarks side by side, soak, fuzzing, faults (issue 8) ---
@@ -108,14 +108,14 @@ SOAK_SECONDS ?= 600
 
 bench: install  ## project vs seed_flask side by side (wrk), then cold starts and DynamoDB calls/request
 	$(PY) -m local.bench.mix $(BENCH_ARGS)
-	$(PY) -m local.bench.coldstart
+	PATH="$(PY312_BIN):$$PATH" $(PY) -m local.bench.coldstart
 	$(PY) -m local.bench.calls
 
 bench-calls: install
 	$(PY) -m local.bench.calls
 
-bench-coldstart: install
-	$(PY) -m local.bench.coldstart
+bench-coldstart: install  ## cold starts through the gateway, and of the sam-built artefacts under python3.12
+	PATH="$(PY312_BIN):$$PATH" $(PY) -m local.bench.coldstart
 
 soak: install  ## steady load for SOAK_SECONDS (default 600): RSS and Postgres connections flat, zero 5xx
 	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m local.bench.soak

@@ -5,7 +5,10 @@
    per top-level package, so the rows add up to the total.
 2. Through the gateway (non-eager: a request with no idle worker spawns one): for each function, kill
    its workers (SIGKILL), time the next request (cold = interpreter start + imports + init + the request
-   itself incl. first DB connection / first boto3 client), then the warm median of 10 requests.
+   itself incl. first DB connection / first DynamoDB connection), then the warm median of 10 requests.
+3. As Lambda runs it, when `sam build` output exists: python3.12 with only the built function, the
+   built (pre-compiled) layer and boto3 on its path and no bytecode writes (/opt is read-only), imports
+   the handler and answers one event against the same stack; process start to answer.
 
     python -m local.bench.coldstart [--repeat 5]
 """
@@ -13,8 +16,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -22,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 
 import requests
 
@@ -92,6 +98,72 @@ def gateway_cold_starts(stack: Stack, repeat: int) -> dict[str, tuple[list[float
     return results
 
 
+BUILD_DIR = Path(__file__).resolve().parents[2] / ".aws-sam" / "build"
+EVENTS = {"UsersFunction": "GetProfile", "OrdersFunction": "GetOrder", "MonitoringFunction": "Health"}
+_INVOKE = """
+import json, sys, time
+started = time.perf_counter()
+import importlib
+handler = importlib.import_module(sys.argv[1]).lambda_handler
+imported = time.perf_counter()
+class Context:
+    function_name, memory_limit_in_mb, aws_request_id = "cold", 512, "cold-start"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cold"
+result = handler(json.loads(sys.argv[2]), Context())
+done = time.perf_counter()
+print("COLD", json.dumps({"import": (imported - started) * 1000, "first_call": (done - imported) * 1000,
+                          "answered_at": time.time(), "status": result["statusCode"]}))
+"""
+
+
+def built_cold_starts(stack: Stack, python: str, repeat: int) -> dict[str, list[dict[str, float]]]:
+    """Per function: runs of {import, first_call, total} ms from the sam-built artefacts under python3.12."""
+    from infra.deploy.check_build import built_functions, runtime_boto_dir
+
+    user = seed_user(stack.base_url, orders=1, label="built")
+    app = load_app(TEMPLATE)
+    layer = BUILD_DIR / "SharedLayer" / "python"
+    results: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        boto = runtime_boto_dir(Path(scratch) / "runtime")
+        for function, (code, handler) in built_functions(BUILD_DIR).items():
+            if function not in EVENTS:
+                continue
+            event = sample_event(function, user.token, user.order_id)
+            env = function_env(app.functions[function], stack.function_env(), "us-east-1")
+            env.pop("_GATEWAY_SYS_PATH")
+            env["PYTHONPATH"] = os.pathsep.join(map(str, (code, layer, boto)))
+            runs = []
+            for _ in range(repeat):
+                started = time.time()  # wall clock: compared with the child's, at its answer (not its exit)
+                output = subprocess.run([python, "-S", "-c", _INVOKE, handler.rpartition(".")[0], event], env=env,
+                                        capture_output=True, text=True, check=True).stdout
+                line = json.loads(next(row for row in output.splitlines() if row.startswith("COLD "))[5:])
+                assert line["status"] == 200, (function, output[-2000:])
+                runs.append({"import": line["import"], "first_call": line["first_call"],
+                             "total": (line["answered_at"] - started) * 1000})
+            results[function] = runs
+    return results
+
+
+def sample_event(function: str, token: str, order_id: str) -> str:
+    """The committed sample event of the route (events/), with a real token and order id."""
+    from local.events import EVENTS_DIR, PATH_VALUES, TOKEN_PLACEHOLDER
+
+    text = (EVENTS_DIR / function / f"{EVENTS[function]}.json").read_text()
+    return text.replace(TOKEN_PLACEHOLDER, token).replace(PATH_VALUES["order_id"], order_id)
+
+
+def print_built(results: dict[str, list[dict[str, float]]]) -> None:
+    print("\n| function (sam build, python3.12) | import ms | first call ms | start to answer ms: median (min-max) |")
+    print("|---|---|---|---|")
+    for function, runs in results.items():
+        totals = [run["total"] for run in runs]
+        print(f"| {function} | {statistics.median(r['import'] for r in runs):.0f} | "
+              f"{statistics.median(r['first_call'] for r in runs):.0f} | "
+              f"{statistics.median(totals):.0f} ({min(totals):.0f}-{max(totals):.0f}) |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
@@ -107,8 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GATEWAY_EAGER"] = "0"
     log = tempfile.NamedTemporaryFile("w", prefix="bench-cold-", suffix=".log", delete=False)  # noqa: SIM115
     stack, state = start_project({}, log)
+    python312 = os.environ.get("PYTHON312") or shutil.which("python3.12") or ""
+    built: dict[str, list[dict[str, float]]] = {}
     try:
         colds = gateway_cold_starts(stack, args.repeat)
+        if python312 and BUILD_DIR.exists():
+            built = built_cold_starts(stack, python312, args.repeat)
     finally:
         stop_project(stack, state)
     print("\n| function (route) | cold first response ms: median (min-max) | warm median ms | cold - warm |")
@@ -117,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         median = statistics.median(runs)
         print(f"| {function} ({TARGETS[function]}) | {median:.0f} ({min(runs):.0f}-{max(runs):.0f}) | "
               f"{warm:.0f} | {median - warm:.0f} |")
+    if built:
+        print_built(built)
+    else:
+        print("\n(no sam build output or python3.12: run `make sam-build` for the Lambda-like measurement)")
     return 0
 
 
