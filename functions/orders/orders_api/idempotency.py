@@ -5,8 +5,9 @@ covers the parsed, normalised body, so whitespace, key order and `19.9` vs `19.9
 different order under the same key is a 422. What is stored is the first response itself (status and
 body), replayed verbatim. A request that raises is not cached (Powertools deletes its record).
 
-The persistence layer is built on first use, never at import, with the shared lazily created client
-(honours DYNAMODB_ENDPOINT_URL, short timeouts), so tests and moto can get in first.
+The persistence layer is built on first use, never at import, with the shared lazily created botocore
+client (Powertools needs an SDK client; honours DYNAMODB_ENDPOINT_URL, short timeouts), so tests can
+set the endpoint first and cold starts that never see an Idempotency-Key never build a botocore client.
 
 If the table can't be reached the request fails with 503: the client asked for exactly-once, and
 creating the order without the guard could duplicate it on their retry. The exception is a failure
