@@ -8,7 +8,9 @@ so another user's order is exactly as invisible as a missing one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -103,16 +105,35 @@ def delete_order(connection: Connection, order_id: UUID) -> bool:
     return deleted.first() is not None
 
 
-def _conditions(query: OrderFilter) -> list[sa.ColumnElement[bool]]:
-    column_tests: list[tuple[Any, Any]] = [
-        (query.user_id, orders.c.user_id.__eq__),
-        (query.status, orders.c.status.__eq__),
-        (query.min_total, orders.c.total_amount.__ge__),
-        (query.max_total, orders.c.total_amount.__le__),
-        (query.created_from, orders.c.created_at.__ge__),
-        (query.created_before, orders.c.created_at.__lt__),
-    ]
-    return [test(value) for value, test in column_tests if value is not None]
+# Filter name (an OrderFilter field) -> the test it puts on `orders`, against a bind parameter.
+_FILTERS: dict[str, Callable[[Any], sa.ColumnElement[bool]]] = {
+    "user_id": lambda value: orders.c.user_id == value,
+    "status": lambda value: orders.c.status == value,
+    "min_total": lambda value: orders.c.total_amount >= value,
+    "max_total": lambda value: orders.c.total_amount <= value,
+    "created_from": lambda value: orders.c.created_at >= value,
+    "created_before": lambda value: orders.c.created_at < value,
+}
+
+
+def _filter_values(query: OrderFilter) -> dict[str, Any]:
+    return {name: getattr(query, name) for name in _FILTERS if getattr(query, name) is not None}
+
+
+@lru_cache(maxsize=64)
+def _count_statement(filters: tuple[str, ...]) -> sa.Select[Any]:
+    where = [_FILTERS[name](sa.bindparam(name)) for name in filters]
+    return sa.select(sa.func.count()).select_from(orders).where(*where)
+
+
+@lru_cache(maxsize=256)
+def _page_statement(filters: tuple[str, ...], sort: str) -> sa.Select[Any]:
+    """One statement per combination of filters and sort, built once: values are bound parameters,
+    so SQLAlchemy reuses the cache key and compiled SQL instead of rebuilding them per request."""
+    where = [_FILTERS[name](sa.bindparam(name)) for name in filters]
+    total = _count_statement(filters).scalar_subquery().correlate(None).label("total_matches")
+    return (sa.select(*_COLUMNS, total).where(*where).order_by(*_SORTS[sort])
+            .limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
 
 
 def list_orders(connection: Connection, query: OrderFilter, *, page: int, limit: int) -> tuple[list[Order], int]:
@@ -121,15 +142,13 @@ def list_orders(connection: Connection, query: OrderFilter, *, page: int, limit:
     The count is an uncorrelated subquery (Postgres runs it once); only a page past the last match,
     which has no row to carry it, costs a second statement.
     """
-    where = _conditions(query)
-    count = sa.select(sa.func.count()).select_from(orders).where(*where)
-    rows = connection.execute(
-        sa.select(*_COLUMNS, count.scalar_subquery().correlate(None).label("total_matches")).where(*where)
-        .order_by(*_SORTS[query.sort]).limit(limit).offset((page - 1) * limit)
-    ).all()
+    values = _filter_values(query)
+    filters = tuple(values)
+    rows = connection.execute(_page_statement(filters, query.sort),
+                              {**values, "limit": limit, "offset": (page - 1) * limit}).all()
     if rows:
         return [_order(row) for row in rows], int(rows[0].total_matches)
-    return [], 0 if page == 1 else int(connection.execute(count).scalar_one())
+    return [], 0 if page == 1 else int(connection.execute(_count_statement(filters), values).scalar_one())
 
 
 def _stats_statement(*, per_user: bool) -> sa.Select[Any]:
