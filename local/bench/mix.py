@@ -6,7 +6,10 @@ prints req/s, p50/p95/p99 (ms) and errors with the ratio project/baseline. The l
 breakers are active on both sides; RATE_LIMIT_* are raised to 1000000/60 on both so the benchmark
 users are never rejected. bcrypt cost is each system's default (12) on both sides.
 
-    python -m local.bench.mix [--seconds 8] [--concurrency 1,8,16,32] [--scenarios a,b] [--workers N]
+    python -m local.bench.mix [--seconds 8] [--concurrency 1,8,16,32] [--scenarios a,b] [--workers N] [--rounds N]
+
+On this 2-vCPU VM one 8-15 s cell can swing by a third from run to run; `--rounds N` measures every
+cell N times (alternating which side goes first) and reports the round with the median ratio.
 """
 
 from __future__ import annotations
@@ -88,6 +91,12 @@ class Side:
             fast = fast + 1 if time.monotonic() - started < 0.2 else 0
 
 
+def median_round(rounds: list[dict[str, WrkResult]]) -> dict[str, WrkResult]:
+    """The round whose project/baseline ratio is the median (the lower middle for an even count)."""
+    ranked = sorted(rounds, key=lambda pair: pair["project"].rps / (pair["baseline"].rps or 1))
+    return ranked[(len(ranked) - 1) // 2]
+
+
 def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x" if theirs else "n/a"
 
@@ -125,6 +134,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
     parser.add_argument("--workers", type=int, default=2,
                         help="GATEWAY_MAX_WORKERS for the project (2 measured best on 2 cores; 1 and 4 slower)")
+    parser.add_argument("--rounds", type=int, default=1, help="measurements per cell; the median round is kept")
     parser.add_argument("--baseline-dir", type=Path, default=Path("/tmp/seed_flask"))
     parser.add_argument("--json", type=Path, default=Path(".state/bench-mix.json"))
     parser.add_argument("--log", type=Path, default=Path("/tmp/bench-mix.log"))
@@ -151,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, dict[int, dict[str, WrkResult]]] = {}
         for scenario in scenarios:
             for c in concurrency:
-                pair = {side.name: side.run(scenario, c, args.seconds) for side in sides}
-                results.setdefault(scenario, {})[c] = pair
+                rounds = [{side.name: side.run(scenario, c, args.seconds)
+                           for side in (sides if index % 2 == 0 else sides[::-1])} for index in range(args.rounds)]
+                pair = results.setdefault(scenario, {})[c] = median_round(rounds)
                 p, b = pair["project"], pair["baseline"]
+                every = ", ".join(ratio(r["project"].rps, r["baseline"].rps) for r in rounds)
                 print(f"{scenario:<13} c={c:<3} project {p.rps:8.1f} req/s  baseline {b.rps:8.1f} req/s  "
-                      f"{ratio(p.rps, b.rps):>6}  errors {p.errors}/{b.errors}", flush=True)
+                      f"{ratio(p.rps, b.rps):>6}  errors {p.errors}/{b.errors}  (rounds: {every})", flush=True)
     finally:
         if classic is not None:
             classic.stop()
