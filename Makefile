@@ -29,9 +29,12 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: install  ## start Postgres, DynamoDB emulation, tables, migrations and the gateway on HOST:PORT
 	$(PY) -m local.runner
 
-admin: install  ## make admin EMAIL=a@b.c PASSWORD=secret123
-	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=... PASSWORD=..."; exit 2; }
-	$(PY) -m local.admin --email "$(EMAIL)" --password "$(PASSWORD)"
+# The password reaches the command through its environment, never its command line (`ps` shows that);
+# without PASSWORD it is asked for at a prompt that does not echo (or read from stdin).
+admin: export ADMIN_PASSWORD = $(PASSWORD)
+admin: install  ## make admin EMAIL=a@b.c  (asks for the password of a new admin)
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=... [PASSWORD=...]"; exit 2; }
+	@$(PY) -m local.admin --email "$(EMAIL)"
 
 test: install  ## the whole suite: unit, integration, gateway, end-to-end
 	$(PY) -m pytest $(PYTEST_ARGS)

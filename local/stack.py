@@ -17,17 +17,45 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from local.postgres import PostgresCluster, PostgresError, accessible_by_postgres, port_is_free, require_binaries
+from shared.settings import MIN_JWT_SECRET_BYTES, Settings, env_name
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
 _READY = re.compile(r"Gateway listening on (http://\S+)")
 FAKE_AWS_ENV = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
                 "AWS_DEFAULT_REGION": "us-east-1"}
+# Settings the stack decides itself (where the database, DynamoDB and the tables are, the secret it
+# generated), and those that only mean something on AWS (SSM, Secrets Manager).
+STACK_OWNED_SETTINGS = frozenset({
+    "service_name", "aws_region", "database_url", "database_secret_arn", "dynamodb_endpoint_url", "jwt_secret",
+    "jwt_secret_parameter", "jwt_secret_cache_seconds", "jwt_secret_grace_seconds", "rate_limit_table",
+    "circuit_breaker_table", "idempotency_table", "metrics_table",
+})
+
+
+def function_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The function settings (README, Configuration) set in `make run`'s environment, to pass on to every
+    function: rate limits, breaker tuning, bcrypt cost, token lifetime, timeouts, log level…"""
+    names = [env_name(field) for field in Settings.model_fields if field not in STACK_OWNED_SETTINGS]
+    chosen = {name: environ[name] for name in names if environ.get(name)}
+    level = environ.get("POWERTOOLS_LOG_LEVEL") or environ.get("LOG_LEVEL")
+    if level:
+        chosen["POWERTOOLS_LOG_LEVEL"] = level
+    return chosen
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, with no moment where it is readable by others."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an older file keeps its mode through O_CREAT: tighten it before writing
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
 
 
 class StackError(RuntimeError):
@@ -47,6 +75,7 @@ class StackConfig:
     # Warm workers per function: 2 measured best on 2 cores (profile at c=16: 91/150/126 req/s
     # for 1/2/4 workers); concurrent requests beyond that queue in the gateway.
     max_workers: int = 2
+    function_settings: dict[str, str] = field(default_factory=dict)  # from the environment, for every function
     extra_env: dict[str, str] = field(default_factory=dict)
     template: Path = TEMPLATE
     log: IO[str] | None = None  # where child output goes; None = our stdout
@@ -64,6 +93,7 @@ class StackConfig:
             dynamodb_port=int(env.get("DYNAMODB_PORT", "14566")),
             jwt_secret=env.get("JWT_SECRET") or None,
             max_workers=int(env.get("GATEWAY_MAX_WORKERS", "2")),
+            function_settings=function_settings(env),
         )
 
 
@@ -150,6 +180,7 @@ class Stack:
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         if cfg.port and not port_is_free(cfg.host, cfg.port):
             raise StackError(f"port {cfg.port} on {cfg.host} is already in use; stop what uses it or set PORT")
+        self.jwt_secret()  # a short JWT_SECRET is refused before anything starts
         try:
             self._start_postgres()
             self._start_dynamodb()
@@ -205,6 +236,14 @@ class Stack:
         self.postgres.start()
         self._started_postgres = True
 
+    def restart_postgres(self) -> None:
+        """Fault injection: `pg_ctl restart -m fast` (every client connection is dropped); returns once
+        the server accepts connections again."""
+        if self.postgres is None:
+            raise StackError("Postgres is external (DATABASE_URL); cannot restart it")
+        self.postgres.stop(mode="fast")
+        self.postgres.start()
+
     def start_dynamodb_server(self) -> None:
         port = self.config.dynamodb_port
         if not port_is_free(self.config.host, port):
@@ -245,11 +284,13 @@ class Stack:
 
     def jwt_secret(self) -> str:
         if self.config.jwt_secret:
+            if len(self.config.jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+                raise StackError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (HS256); "
+                                 "unset it to have one generated")
             return self.config.jwt_secret
         path = self.config.state_dir / "jwt_secret"
         if not path.exists():  # generated once and kept, so tokens survive restarts
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            write_private(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
 
     def function_env(self) -> dict[str, str]:
@@ -258,13 +299,13 @@ class Stack:
             "DYNAMODB_ENDPOINT_URL": self.dynamodb_url,
             "JWT_SECRET": self.jwt_secret(),
             **FAKE_AWS_ENV,
+            **self.config.function_settings,
             **self.config.extra_env,
         }
 
     def _start_gateway(self) -> None:
         env_file = self.config.state_dir / "env.json"
-        env_file.write_text(json.dumps({"Parameters": self.function_env()}, indent=2))
-        env_file.chmod(0o600)
+        write_private(env_file, json.dumps({"Parameters": self.function_env()}, indent=2))
         command = [sys.executable, "-m", "local.gateway", "--template", str(self.config.template),
                    "--host", self.config.host, "--port", str(self.config.port), "--env-file", str(env_file),
                    "--max-workers", str(self.config.max_workers)]

@@ -44,11 +44,10 @@ def exercise_native_code() -> None:
 def count_users() -> int:
     from sqlalchemy import func, select
 
-    from shared.db import transaction
+    from shared import db
     from shared.tables import users
 
-    with transaction() as connection:
-        return int(connection.execute(select(func.count()).select_from(users)).scalar_one())
+    return int(db.write(lambda connection: connection.execute(select(func.count()).select_from(users)).scalar_one()))
 
 
 class Context:

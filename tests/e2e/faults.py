@@ -117,32 +117,46 @@ def restore_dynamodb(stack: Stack) -> None:
 
 @dataclass
 class OrderLoad:
-    """Threads creating orders until stopped; remembers every answer (status, order id or error code)."""
+    """Threads creating orders until stopped; remembers every answer (status, order id or error code), and
+    when each request was sent (`sent`, monotonic seconds, in the same order as `results`)."""
 
     base_url: str
     token: str
     threads: int = 4
     results: list[tuple[int, str]] = field(default_factory=list)
+    sent: list[float] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     _workers: list[threading.Thread] = field(default_factory=list)
 
     def _run(self) -> None:
         session = requests.Session()
         headers = {"Authorization": f"Bearer {self.token}"}
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 response = session.post(f"{self.base_url}/v1/orders", json=ORDER, headers=headers, timeout=30)
             except requests.RequestException as error:
-                self.results.append((0, type(error).__name__))
+                self._record(started, 0, type(error).__name__)
                 continue
             body = response.json()
             if response.status_code == 201:
                 marker = body["data"]["order"]["id"]
             else:  # the error code, and whether a 503 said when to retry
                 marker = body["error"]["code"] + ("+retry" if "Retry-After" in response.headers else "")
-            self.results.append((response.status_code, marker))
+            self._record(started, response.status_code, marker)
             if response.status_code >= 500:
                 time.sleep(0.05)  # a client backing off, not a hot loop against a dead dependency
+
+    def _record(self, started: float, status: int, marker: str) -> None:
+        with self._lock:
+            self.sent.append(started)
+            self.results.append((status, marker))
+
+    def sent_between(self, start: float, end: float) -> list[tuple[int, str]]:
+        """Answers to the requests sent in [start, end) (time.monotonic() seconds)."""
+        with self._lock:
+            return [result for sent, result in zip(self.sent, self.results, strict=True) if start <= sent < end]
 
     def __enter__(self) -> OrderLoad:
         for _ in range(self.threads):

@@ -41,3 +41,37 @@ def test_data_and_secret_survive_a_restart(stack: Stack) -> None:
     # Then it is the same secret, kept in the state folder with private permissions
     assert stack.jwt_secret() == first
     assert (stack.config.state_dir / "jwt_secret").stat().st_mode & 0o077 == 0
+
+
+def test_make_runs_environment_reaches_the_functions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from local.postgres import free_port
+    from local.stack import REPO
+
+    # Given `make run` (the runner) started with a documented setting in its environment
+    env = {**os.environ, "STATE_DIR": str(tmp_path / "state"), "PORT": str(free_port()), "PG_PORT": str(free_port()),
+           "DYNAMODB_PORT": str(free_port()), "RATE_LIMIT_DEFAULT": "7/60", "LOG_LEVEL": "WARNING"}
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state").chmod(0o755)
+    runner = subprocess.Popen([sys.executable, "-m", "local.runner"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        assert runner.stdout is not None
+        for line in runner.stdout:
+            ready = re.search(r"READY users-orders-api listening on (\S+)", line)
+            if ready:
+                break
+        else:
+            raise AssertionError("the runner never became ready")
+        # When a function answers
+        response = requests.get(f"{ready.group(1)}/health", timeout=15)
+        # Then it applied that limit, not the template's default
+        assert response.headers["X-RateLimit-Limit"] == "7"
+    finally:
+        runner.send_signal(signal.SIGINT)
+        runner.wait(30)

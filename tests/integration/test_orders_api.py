@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -93,6 +94,25 @@ def test_malformed_bodies_are_400_never_500(api: ApiClient, alice: SeededUser, r
     response = api.post("/v1/orders", body=raw, headers={"Content-Type": "application/json"}, token=alice.token)
     assert response.status == 400, response.body
     assert response.error["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize("product", ["a\u0000b", "line\nbreak", "tab\there", "bell\u0007", "del\u007f",
+                                     "lone \ud800 surrogate"])
+def test_control_characters_in_a_product_name_are_400_and_nothing_stored(api: ApiClient, alice: SeededUser,
+                                                                         product: str) -> None:
+    # Given a product name with a NUL (jsonb rejects \u0000), another control character or a lone surrogate
+    body = json.dumps({"items": [{"product": product, "quantity": 1, "price": 1}]})
+    # When the order is created, or an existing order's items are replaced with it
+    response = api.post("/v1/orders", body=body, headers={"Content-Type": "application/json"}, token=alice.token)
+    order_id = create(api, alice)["id"]
+    edit = api.put(f"/v1/orders/{order_id}", body=body, headers={"Content-Type": "application/json"},
+                   token=alice.token)
+    # Then both are a 400 naming the field, and only the valid order exists
+    for answer in (response, edit):
+        assert answer.status == 400, answer.body
+        assert answer.error["code"] == "VALIDATION_ERROR"
+        assert [detail["field"] for detail in answer.error["details"]] == ["items.0.product"]
+    assert api.get("/v1/orders", token=alice.token).data["pagination"]["total"] == 1
 
 
 def test_numeric_overflow_is_400_and_nothing_stored(

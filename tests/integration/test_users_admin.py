@@ -185,7 +185,8 @@ def test_concurrent_demotions_cannot_remove_every_admin(api: ApiClient, admin: f
     url = api.env_overrides["DATABASE_URL"]
     other = make_user(url, email="second@example.com", roles=("user", "admin"))
     api.get("/v1/users/profile", token=admin.token)  # loads the function's environment for shared.db
-    from shared.db import get_engine, transaction
+    from shared import db
+    from shared.db import get_engine
     from shared.errors import Conflict
     from users_api.repository import set_roles
 
@@ -195,8 +196,7 @@ def test_concurrent_demotions_cannot_remove_every_admin(api: ApiClient, admin: f
 
     def demote_other() -> str:
         try:
-            with transaction() as connection:
-                set_roles(connection, other.id, ["user"])
+            db.write(lambda connection: set_roles(connection, other.id, ["user"]))
         except Conflict:
             return "conflict"
         return "ok"

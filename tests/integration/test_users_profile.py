@@ -156,3 +156,72 @@ def test_no_route_lets_a_user_touch_another_users_data(api: ApiClient, ann: fact
     # And the profile routes only ever act on the token's own user
     api.put("/v1/users/profile", json={"name": "Hacked"}, token=ann.token, query={"user_id": str(bob.id)})
     assert api.get("/v1/users/profile", token=bob.token).data["user"]["name"] == "Bob"
+
+
+def test_racing_password_changes_with_one_token_let_only_one_win(api: ApiClient, ann: factories.SeededUser,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given two password changes by the same authenticated caller (same token, same current password),
+    # both past the password check before either writes: the interleaving a thief racing the owner needs.
+    # Driven at the use case, as two Lambda containers would run it (a handler serves one request at a time).
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from shared.auth.principal import authenticate
+    from shared.errors import Unauthorized
+    from users_api import accounts
+    from users_api.models import PasswordChange
+
+    assert api.get("/v1/users/profile", token=ann.token).status == 200  # loads the function's environment
+    principal = authenticate(f"Bearer {ann.token}")
+    both_checked = Barrier(2, timeout=10)
+    real_verify = accounts.verify_password
+
+    def verify_then_wait(password: str, password_hash: str | None) -> bool:
+        outcome = real_verify(password, password_hash)
+        both_checked.wait()
+        return outcome
+
+    monkeypatch.setattr(accounts, "verify_password", verify_then_wait)
+
+    def change(new_password: str) -> str:
+        try:
+            accounts.change_password(principal, PasswordChange(current_password=DEFAULT_PASSWORD,
+                                                               new_password=new_password))
+        except Unauthorized:
+            return "401"
+        return "200"
+
+    # When both write
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = dict(zip(("owner", "thief"), pool.map(change, ["owner-new-password", "thief-new-password"]),
+                            strict=True))
+    monkeypatch.undo()
+    # Then exactly one wins; the other is refused as revoked and gets no token
+    assert sorted(outcomes.values()) == ["200", "401"], outcomes
+    winner = next(name for name, outcome in outcomes.items() if outcome == "200")
+    loser = "thief" if winner == "owner" else "owner"
+    # And only the winner's password works now, and the old token is revoked
+    assert login(api, "ann@example.com", f"{winner}-new-password") == 200
+    assert login(api, "ann@example.com", f"{loser}-new-password") == 401
+    assert api.get("/v1/users/profile", token=ann.token).status == 401
+
+
+def test_password_changes_have_a_per_user_budget_that_spares_others(
+        api: ApiClient, ann: factories.SeededUser, bob: factories.SeededUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the default password-change budget (10 per minute per user) and a spy on bcrypt
+    from shared.auth import passwords
+
+    calls: list[bytes] = []
+    real = passwords.bcrypt.checkpw
+    monkeypatch.setattr(passwords.bcrypt, "checkpw", lambda given, stored: calls.append(given) or real(given, stored))
+    wrong = {"current_password": "wrong password", "new_password": "another password"}
+    # When one user sends 12 wrong-password changes
+    statuses = [api.put("/v1/users/password", json=wrong, token=ann.token).status for _ in range(12)]
+    # Then the first 10 are checked (401) and the rest refused before any bcrypt work (429)
+    assert statuses == [401] * 10 + [429] * 2
+    assert len(calls) == 10
+    refused = api.put("/v1/users/password", json=wrong, token=ann.token)
+    assert refused.headers["X-RateLimit-Limit"] == "10" and int(refused.headers["Retry-After"]) <= 60
+    # And another user's budget is untouched
+    assert api.put("/v1/users/password", json=wrong, token=bob.token).status == 401
+    assert api.get("/v1/users/profile", token=bob.token).status == 200

@@ -141,7 +141,26 @@ def test_login_with_out_of_range_password_is_401_not_500(api: ApiClient, passwor
     assert response.error["code"] == "INVALID_CREDENTIALS"
 
 
-@pytest.mark.parametrize("email", ["not-an-email", "", "x" * 300 + "@example.com"])
+@pytest.mark.parametrize("password", ["a" * 10_000, "€" * 5_000, "\ud800" * 3 + "long enough"])
+def test_login_with_a_password_no_account_can_have_is_401_without_bcrypt(
+        api: ApiClient, monkeypatch: pytest.MonkeyPatch, password: str) -> None:
+    # Given a registered user, and a spy on bcrypt
+    register(api)
+    calls: list[bytes] = []
+    real = passwords.bcrypt.checkpw
+    monkeypatch.setattr(passwords.bcrypt, "checkpw", lambda given, stored: calls.append(given) or real(given, stored))
+    # When someone logs in with a 10,000-character (or otherwise impossible) password, for a real email
+    # and for an unknown one
+    known = api.post("/v1/users/login", json={"email": "ann@example.com", "password": password})
+    unknown = api.post("/v1/users/login", json={"email": "nobody@example.com", "password": password})
+    # Then both are the plain 401, never a 400 that reveals the rules, and bcrypt never ran
+    for response in (known, unknown):
+        assert response.status == 401, response.body
+        assert response.error == {"code": "INVALID_CREDENTIALS", "message": "Invalid email or password"}
+    assert calls == []
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "", "x" * 300 + "@example.com", "x" * 5000, "\ud800@example.com"])
 def test_login_with_malformed_email_is_the_same_401(api: ApiClient, email: str) -> None:
     response = api.post("/v1/users/login", json={"email": email, "password": PASSWORD})
     assert response.status == 401
@@ -204,7 +223,8 @@ def test_racing_registrations_of_one_email_give_one_user_and_one_409(api: ApiCli
 
     from sqlalchemy import text
 
-    from shared.db import get_engine, transaction
+    from shared import db
+    from shared.db import get_engine
     from shared.errors import EmailAlreadyRegistered
     from users_api.repository import insert_user
 
@@ -216,8 +236,8 @@ def test_racing_registrations_of_one_email_give_one_user_and_one_409(api: ApiCli
 
     def second_registration() -> str:
         try:
-            with transaction() as connection:
-                insert_user(connection, email="race@example.com", name="Second", password_hash="x")
+            db.write(lambda connection: insert_user(connection, email="race@example.com", name="Second",
+                                                    password_hash="x"))
         except EmailAlreadyRegistered:
             return "409"
         return "201"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -43,12 +42,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def stored_row(monkeypatch: pytest.MonkeyPatch, row: Any) -> None:
     """Make the users lookup return `row` without a database."""
     connection = SimpleNamespace(execute=lambda _query, _params=None: SimpleNamespace(one_or_none=lambda: row))
-
-    @contextmanager
-    def fake_read_only() -> Iterator[Any]:
-        yield connection
-
-    monkeypatch.setattr(principal_module, "read_only", fake_read_only)
+    monkeypatch.setattr(principal_module.db, "read", lambda work: work(connection))
 
 
 def test_roles_come_from_the_row_not_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,10 +67,10 @@ def test_deleted_user_or_bumped_version_is_revoked(monkeypatch: pytest.MonkeyPat
 
 
 def test_missing_header_never_reaches_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode() -> None:
+    def explode(_work: object) -> None:
         raise AssertionError("database touched")
 
-    monkeypatch.setattr(principal_module, "read_only", explode)
+    monkeypatch.setattr(principal_module.db, "read", explode)
     with pytest.raises(Unauthorized):
         authenticate(None)
 

@@ -12,8 +12,8 @@ from typing import Any
 import jwt
 import pytest
 
+from shared.auth.signing_keys import ssm_keys
 from shared.auth.tokens import bearer_token, decode_token, issue_token, signing_secret
-from shared.aws import read_ssm_parameter
 from shared.errors import Unauthorized
 from shared.settings import get_settings
 
@@ -28,7 +28,7 @@ def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-    read_ssm_parameter.cache_clear()
+    ssm_keys.cache_clear()
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
@@ -173,7 +173,7 @@ def test_secret_comes_from_ssm_when_only_the_parameter_is_configured(monkeypatch
         monkeypatch.setenv("JWT_SECRET", "")
         monkeypatch.setenv("JWT_SECRET_PARAMETER", "users-orders/jwt-secret")
         get_settings.cache_clear()
-        read_ssm_parameter.cache_clear()
+        ssm_keys.cache_clear()
         # When a token is issued and decoded
         token = issue_token(USER_ID, "a@example.com", ["user"], 0)
         # Then the decrypted parameter is the signing key
@@ -187,3 +187,45 @@ def test_no_secret_configured_is_a_configuration_error(monkeypatch: pytest.Monke
     get_settings.cache_clear()
     with pytest.raises(RuntimeError, match="JWT secret"):
         signing_secret()
+
+
+def test_a_secret_shorter_than_32_bytes_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    # Given a 31-byte secret in the environment
+    monkeypatch.setenv("JWT_SECRET", "x" * 31)
+    get_settings.cache_clear()
+    # Then the settings (validated when the handler module is imported) refuse it
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        get_settings()
+
+
+def test_the_previous_environment_secret_is_still_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a token signed with the old secret, and the new secret in place with the old one as previous
+    old_token = issue_token(USER_ID, "a@example.com", ["user"], 3)
+    monkeypatch.setenv("JWT_SECRET", SECRET + "-rotated")
+    monkeypatch.setenv("JWT_SECRET_PREVIOUS", SECRET)
+    get_settings.cache_clear()
+    # Then the old token still verifies, and new tokens are signed with the new secret only
+    assert decode_token(old_token).user_id == USER_ID
+    assert jwt.decode(issue_token(USER_ID, "a@example.com", ["user"], 3), SECRET + "-rotated",
+                      algorithms=["HS256"])["sub"] == str(USER_ID)
+    # And once the previous secret is withdrawn, the old token is refused
+    monkeypatch.setenv("JWT_SECRET_PREVIOUS", "")
+    get_settings.cache_clear()
+    with pytest.raises(Unauthorized, match="Invalid token"):
+        decode_token(old_token)
+
+
+def test_a_handler_refuses_to_start_with_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+    from pydantic import ValidationError
+
+    from shared.api import create_handler
+
+    # Given a 20-byte JWT_SECRET / When a function's handler is built (its module import, the cold start)
+    monkeypatch.setenv("JWT_SECRET", "twenty-bytes-secret!")
+    get_settings.cache_clear()
+    # Then the cold start fails, instead of every request
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        create_handler(APIGatewayRouter())

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import exc as sa
 
 from shared.dynamodb import DynamoDBClient
-from shared.errors import NotFound, ServiceUnavailable
+from shared.errors import ServiceUnavailable
 from shared.protection.circuit_breaker import (
     CLOSED,
     HALF_OPEN,
@@ -18,7 +17,6 @@ from shared.protection.circuit_breaker import (
     CircuitBreaker,
     DynamoStore,
     MemoryStore,
-    is_infrastructure_failure,
 )
 from tests.support.dynamodb import hash_key_table, hot_path_client, throwaway_table, unreachable_client
 from tests.unit.test_ratelimit import FakeClock
@@ -159,17 +157,3 @@ def test_degrades_to_in_memory_breaker_when_table_unreachable() -> None:
         fail(breaker)
     with pytest.raises(ServiceUnavailable):
         breaker.before_call()
-
-
-@pytest.mark.parametrize(("error", "counted"), [
-    (sa.OperationalError("SELECT 1", {}, Exception("connection refused")), True),
-    (sa.InterfaceError("SELECT 1", {}, Exception("network error")), True),
-    (ConnectionRefusedError(), True),
-    (TimeoutError(), True),
-    (sa.IntegrityError("INSERT", {}, Exception("duplicate key")), False),
-    (sa.ProgrammingError("SELECT", {}, Exception("syntax")), False),
-    (NotFound(), False),
-    (ValueError("bad"), False),
-])
-def test_only_infrastructure_failures_count(error: Exception, counted: bool) -> None:
-    assert is_infrastructure_failure(error) is counted

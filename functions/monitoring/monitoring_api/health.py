@@ -22,15 +22,6 @@ def _timed(check: Callable[[], None]) -> dict[str, Any]:
     return status
 
 
-def _ping_database() -> None:
-    from sqlalchemy import text
-
-    from shared.db import get_read_engine
-
-    with get_read_engine().connect() as connection:
-        connection.execute(text("SELECT 1"))
-
-
 def _ping_dynamodb() -> None:
     from shared.aws import dynamodb_client
     from shared.settings import get_settings
@@ -52,4 +43,6 @@ def breaker_states() -> dict[str, dict[str, Any]]:
 
 
 def dependency_checks() -> dict[str, dict[str, Any]]:
-    return {"database": _timed(_ping_database), "dynamodb": _timed(_ping_dynamodb)}
+    from shared.db import ping
+
+    return {"database": _timed(ping), "dynamodb": _timed(_ping_dynamodb)}

@@ -1,18 +1,21 @@
-"""Order use cases. Writes run in one `shared.db.transaction()`, reads in `read_only()`; errors are typed."""
+"""Order use cases. Writes run in one `shared.db.write` transaction, reads in `shared.db.read`; errors are typed."""
 
 from __future__ import annotations
 
 from math import ceil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from orders_api import repository
 from orders_api.filters import OrderFilter
 from orders_api.models import Order, OrderItemsRequest, OrderStats
 from orders_api.status_machine import EDITABLE_STATUS, check_editable, check_transition
+from shared import db
 from shared.auth.principal import Principal
-from shared.db import read_only, transaction
 from shared.errors import Forbidden, InvalidStatusTransition, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 ORDER_NOT_FOUND = "Order not found"
 
@@ -23,13 +26,11 @@ def _owner_scope(principal: Principal) -> UUID | None:
 
 
 def create_order(user_id: UUID, request: OrderItemsRequest) -> Order:
-    with transaction() as connection:
-        return repository.insert_order(connection, user_id, request.items, request.total)
+    return db.write(lambda connection: repository.insert_order(connection, user_id, request.items, request.total))
 
 
 def get_order(principal: Principal, order_id: UUID) -> Order:
-    with read_only() as connection:
-        order = repository.find_order(connection, order_id, _owner_scope(principal))
+    order = db.read(lambda connection: repository.find_order(connection, order_id, _owner_scope(principal)))
     if order is None:
         raise NotFound(ORDER_NOT_FOUND)
     return order
@@ -45,8 +46,7 @@ def list_scope(principal: Principal, requested_user: UUID | None) -> UUID | None
 
 
 def list_orders(query: OrderFilter, *, page: int, limit: int) -> dict[str, Any]:
-    with read_only() as connection:
-        found, total = repository.list_orders(connection, query, page=page, limit=limit)
+    found, total = db.read(lambda connection: repository.list_orders(connection, query, page=page, limit=limit))
     return {
         "orders": [order.to_json() for order in found],
         "pagination": {"page": page, "limit": limit, "total": total, "pages": ceil(total / limit)},
@@ -55,13 +55,16 @@ def list_orders(query: OrderFilter, *, page: int, limit: int) -> dict[str, Any]:
 
 def update_items(principal: Principal, order_id: UUID, request: OrderItemsRequest) -> Order:
     owner = _owner_scope(principal)
-    with transaction() as connection:
+
+    def replace(connection: Connection) -> tuple[Order | None, Order | None]:
         updated = repository.replace_items(connection, order_id, owner, items=request.items, total=request.total,
                                            expected_status=EDITABLE_STATUS)
-        if updated is not None:
-            return updated
         # Not updated: say why — missing/not yours, or no longer editable.
-        current = repository.find_order(connection, order_id, owner)
+        return updated, None if updated is not None else repository.find_order(connection, order_id, owner)
+
+    updated, current = db.write(replace)
+    if updated is not None:
+        return updated
     if current is None:
         raise NotFound(ORDER_NOT_FOUND)
     check_editable(current.status)
@@ -70,13 +73,16 @@ def update_items(principal: Principal, order_id: UUID, request: OrderItemsReques
 
 def change_status(principal: Principal, order_id: UUID, target: str) -> Order:
     owner = _owner_scope(principal)
-    with transaction() as connection:
+
+    def transition(connection: Connection) -> tuple[Order, Order | None]:
         current = repository.find_order(connection, order_id, owner)
         if current is None:
             raise NotFound(ORDER_NOT_FOUND)
         check_transition(current.status, target, is_admin=principal.is_admin)
         # Compare-and-set: if another request moved the order since we read it, nothing matches.
-        changed = repository.change_status(connection, order_id, owner, expected=current.status, target=target)
+        return current, repository.change_status(connection, order_id, owner, expected=current.status, target=target)
+
+    current, changed = db.write(transition)
     if changed is None:
         raise InvalidStatusTransition(
             f"Order status changed from '{current.status}' by another request; reload and retry"
@@ -85,17 +91,14 @@ def change_status(principal: Principal, order_id: UUID, target: str) -> Order:
 
 
 def delete_order(order_id: UUID) -> None:
-    with transaction() as connection:
-        deleted = repository.delete_order(connection, order_id)
+    deleted = db.write(lambda connection: repository.delete_order(connection, order_id))
     if not deleted:
         raise NotFound(ORDER_NOT_FOUND)
 
 
 def my_stats(user_id: UUID) -> OrderStats:
-    with read_only() as connection:
-        return repository.stats(connection, user_id)
+    return db.read(lambda connection: repository.stats(connection, user_id))
 
 
 def all_stats() -> OrderStats:
-    with read_only() as connection:
-        return repository.stats(connection, None)
+    return db.read(lambda connection: repository.stats(connection, None))

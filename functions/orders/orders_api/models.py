@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema, field_validator
 
 from orders_api.money import MAX_AMOUNT, as_money, parse_price
+from shared.text import printable_text
 
 OrderStatus = Literal["created", "processing", "completed", "cancelled"]
 STATUSES: tuple[str, ...] = ("created", "processing", "completed", "cancelled")
@@ -34,6 +35,11 @@ class OrderItem(BaseModel):
     def _strip_product(cls, value: object) -> object:
         # "  Laptop " and "Laptop" are the same product; a blank name is not a name.
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("product")
+    @classmethod
+    def _storable_product(cls, value: str) -> str:
+        return printable_text(value)
 
     @field_validator("price", mode="before")
     @classmethod

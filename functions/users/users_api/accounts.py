@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from shared.auth.passwords import hash_password, verify_password
+from shared import db
+from shared.auth.passwords import could_be_a_password, hash_password, verify_password
 from shared.auth.principal import Principal
 from shared.auth.tokens import issue_token
-from shared.db import read_only, transaction
 from shared.errors import InvalidCredentials, Unauthorized
 from shared.settings import get_settings
 from users_api import repository
@@ -39,18 +39,22 @@ def token_response(user: User) -> dict[str, Any]:
 
 def register(request: RegisterRequest) -> User:
     password_hash = hash_password(request.password)
-    with transaction() as connection:
-        return repository.insert_user(connection, email=request.email, name=request.name,
-                                      password_hash=password_hash)
+    return db.write(lambda connection: repository.insert_user(connection, email=request.email, name=request.name,
+                                                              password_hash=password_hash))
 
 
 def login(request: LoginRequest) -> dict[str, Any]:
-    """Same answer and one bcrypt comparison whether or not the email exists (no enumeration)."""
+    """Same answer and one bcrypt comparison whether or not the email exists (no enumeration).
+
+    A password no account can have (over 72 bytes, not UTF-8) is wrong whoever asks: 401 at once,
+    before any lookup or bcrypt work, so its cost does not depend on the email either.
+    """
+    if not could_be_a_password(request.password):
+        raise InvalidCredentials()
     email = normalise_email(request.email)
     found = None
     if is_valid_email(email):
-        with read_only() as connection:
-            found = repository.find_credentials(connection, email)
+        found = db.read(lambda connection: repository.find_credentials(connection, email))
     user, stored_hash = found if found else (None, None)
     # verify_password always runs bcrypt: against the dummy hash when there is no user.
     if not verify_password(request.password, stored_hash) or user is None:
@@ -67,19 +71,23 @@ def profile(principal: Principal) -> User:
 
 def update_profile(user_id: UUID, request: ProfileUpdate) -> User:
     changes = request.model_dump(include=request.model_fields_set)
-    with transaction() as connection:
-        return repository.update_profile(connection, user_id, changes)
+    return db.write(lambda connection: repository.update_profile(connection, user_id, changes))
 
 
-def change_password(user_id: UUID, request: PasswordChange) -> dict[str, Any]:
-    """Check the current password, store the new one, revoke older tokens, return a fresh token."""
-    with read_only() as connection:
-        stored_hash = repository.password_hash_of(connection, user_id)
+def change_password(principal: Principal, request: PasswordChange) -> dict[str, Any]:
+    """Check the current password, store the new one, revoke older tokens, return a fresh token.
+
+    The change is conditional on the token version the caller was authenticated with: of two
+    concurrent changes with the same token and password, the first bumps the version and the second
+    matches nothing (401), so a thief racing the owner cannot keep the account.
+    """
+    user_id = principal.user_id
+    stored_hash = db.read(lambda connection: repository.password_hash_of(connection, user_id))
     if not verify_password(request.current_password, stored_hash):
         raise InvalidCredentials("Current password is incorrect")
     new_hash = hash_password(request.new_password)
-    with transaction() as connection:
-        user = repository.set_password(connection, user_id, new_hash)
-    if user is None:  # deleted meanwhile: the caller's token is now revoked
+    user = db.write(lambda connection: repository.set_password(connection, user_id, new_hash,
+                                                               expected_version=principal.token_version))
+    if user is None:  # deleted, or another change won meanwhile: the caller's token is revoked now
         raise Unauthorized("Token has been revoked")
     return token_response(user)

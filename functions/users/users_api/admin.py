@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 from uuid import UUID
 
-from shared.db import read_only, transaction
+from shared import db
 from shared.errors import ValidationFailed
+from shared.text import CONTROL_CHARACTERS, is_utf8
 from users_api import repository
 from users_api.models import RolesUpdate, User, user_view
 
 SEARCH_MAX = 100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _page(users: list[User], total: int, page: int, limit: int) -> dict[str, Any]:
@@ -24,15 +23,14 @@ def _page(users: list[User], total: int, page: int, limit: int) -> dict[str, Any
 
 
 def list_users(page: int, limit: int) -> dict[str, Any]:
-    with read_only() as connection:
-        users, total = repository.page_of_users(connection, page=page, limit=limit)
+    users, total = db.read(lambda connection: repository.page_of_users(connection, page=page, limit=limit))
     return _page(users, total, page, limit)
 
 
 def search_term(raw: str) -> str:
     """The query stripped of surrounding whitespace: 1-100 characters, no control characters."""
     term = raw.strip()
-    if not 1 <= len(term) <= SEARCH_MAX or _CONTROL.search(term):
+    if not 1 <= len(term) <= SEARCH_MAX or CONTROL_CHARACTERS.search(term) or not is_utf8(term):
         raise ValidationFailed(details=[{
             "field": "query",
             "message": f"must be 1 to {SEARCH_MAX} characters without control characters",
@@ -43,22 +41,19 @@ def search_term(raw: str) -> str:
 
 def search_users(raw_query: str, page: int, limit: int) -> dict[str, Any]:
     where = repository.search_filter(search_term(raw_query))
-    with read_only() as connection:
-        users, total = repository.page_of_users(connection, page=page, limit=limit, where=where)
+    users, total = db.read(lambda connection: repository.page_of_users(connection, page=page, limit=limit,
+                                                                        where=where))
     return _page(users, total, page, limit)
 
 
 def get_user(user_id: UUID) -> User:
-    with read_only() as connection:
-        return repository.get_user(connection, user_id)
+    return db.read(lambda connection: repository.get_user(connection, user_id))
 
 
 def set_roles(user_id: UUID, request: RolesUpdate) -> User:
-    with transaction() as connection:
-        return repository.set_roles(connection, user_id, request.canonical())
+    return db.write(lambda connection: repository.set_roles(connection, user_id, request.canonical()))
 
 
 def delete_user(user_id: UUID) -> dict[str, Any]:
-    with transaction() as connection:
-        repository.delete_user(connection, user_id)
+    db.write(lambda connection: repository.delete_user(connection, user_id))
     return {"deleted": True, "id": str(user_id)}

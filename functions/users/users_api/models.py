@@ -19,6 +19,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from shared.auth.passwords import password_problem
+from shared.text import printable_text, utf8_text
 
 ROLE_ORDER = ("user", "admin")
 NAME_MAX = 100
@@ -27,7 +28,6 @@ _EMAIL = re.compile(
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def normalise_email(value: str) -> str:
@@ -39,35 +39,18 @@ def is_valid_email(email: str) -> bool:
     return len(email) <= EMAIL_MAX and len(local) <= 64 and _EMAIL.fullmatch(email) is not None
 
 
-def is_utf8(value: str) -> bool:
-    """False for strings with lone surrogates (JSON `\\ud800`), which Postgres and bcrypt reject."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _text(value: str) -> str:
-    if not is_utf8(value):
-        raise ValueError("must be valid UTF-8 text")
-    return value
-
-
 def _email(value: str) -> str:
-    email = normalise_email(_text(value))
+    email = normalise_email(utf8_text(value))
     if not is_valid_email(email):
         raise ValueError("must be a valid email address")
     return email
 
 
 def _name(value: str) -> str:
-    name = _text(value).strip()
+    name = utf8_text(value).strip()
     if not 1 <= len(name) <= NAME_MAX:
         raise ValueError(f"must be 1 to {NAME_MAX} characters after trimming whitespace")
-    if _CONTROL.search(name):
-        raise ValueError("must not contain control characters")
-    return name
+    return printable_text(name)
 
 
 def _new_password(value: str) -> str:
@@ -90,8 +73,9 @@ Name = Annotated[str, AfterValidator(_name),
 NewPassword = Annotated[str, AfterValidator(_new_password),
                         WithJsonSchema({"type": "string", "minLength": 2, "maxLength": 72,
                                         "description": "8-72 bytes of UTF-8 (bcrypt's limit)"})]
-# Credentials presented for checking: any text; a wrong length is simply a wrong password (401).
-GivenPassword = Annotated[str, Field(max_length=1024), AfterValidator(_text)]
+# Credentials presented for checking: any text. One no account can have (over 72 bytes, not UTF-8) is
+# simply a wrong password (401), never a 400 that reveals the rules; the 1 MiB body limit bounds its size.
+GivenPassword = str
 Role = Literal["user", "admin"]
 
 
@@ -106,7 +90,7 @@ class RegisterRequest(Strict):
 
 
 class LoginRequest(Strict):
-    email: Annotated[str, Field(max_length=1024), AfterValidator(_text)]
+    email: str  # any text: an address no account has is wrong credentials (401), whatever its form
     password: GivenPassword
 
 

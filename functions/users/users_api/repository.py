@@ -70,10 +70,11 @@ def update_profile(connection: Connection, user_id: UUID, changes: dict[str, str
     return _user(row)
 
 
-def set_password(connection: Connection, user_id: UUID, password_hash: str) -> User | None:
-    """New hash and a bumped token version: every token issued before stops working."""
+def set_password(connection: Connection, user_id: UUID, password_hash: str, *, expected_version: int) -> User | None:
+    """New hash and a bumped token version, only if the version is still `expected_version` (None otherwise):
+    every token issued before stops working, and of two racing changes only the first one lands."""
     row = connection.execute(
-        update(users).where(users.c.id == user_id)
+        update(users).where(users.c.id == user_id, users.c.token_version == expected_version)
         .values(password_hash=password_hash, token_version=users.c.token_version + 1, updated_at=func.now())
         .returning(*_PUBLIC)
     ).one_or_none()

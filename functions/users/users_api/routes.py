@@ -49,7 +49,7 @@ def update_profile(body: ProfileUpdate) -> ApiResponse:
 
 @router.put("/v1/users/password", middlewares=AUTHENTICATED, responses=docs.CHANGE_PASSWORD)
 def change_password(body: PasswordChange) -> ApiResponse:
-    return success(accounts.change_password(current_principal(router).user_id, body))
+    return success(accounts.change_password(current_principal(router), body))
 
 
 @router.get("/v1/users", middlewares=ADMIN_ONLY, responses=docs.LIST_USERS)

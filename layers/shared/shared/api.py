@@ -21,8 +21,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.errors import ApiError, NotFound, ValidationFailed
 from shared.jsonutil import dumps
-from shared.observability import logger, request_guard
+from shared.observability import log_unexpected, logger, request_guard
 from shared.responses import failure
+from shared.settings import get_settings
 
 
 def _parse_json(text: str | bytes) -> Any:
@@ -80,8 +81,8 @@ def handle_not_found(_error: NotFoundError) -> Response:
     return failure(NotFound("Route not found"))
 
 
-def handle_unexpected(_error: Exception) -> Response:
-    logger.exception("unhandled error")
+def handle_unexpected(error: Exception) -> Response:
+    log_unexpected(error)
     return failure(ApiError())
 
 
@@ -125,6 +126,7 @@ def create_handler(*routers: Router) -> tuple[APIGatewayRestResolver, LambdaHand
     (log context, EMF metrics, request guard) around `app.resolve`. Every function uses this one."""
     from shared.protection.metrics import emf
 
+    get_settings()  # a misconfigured environment (e.g. a short JWT secret) fails the cold start, not each request
     app = create_resolver()
     for router in routers:
         app.include_router(router)

@@ -49,14 +49,6 @@ def dynamodb_sdk_client() -> Any:
 
 
 @lru_cache(maxsize=4)
-def read_ssm_parameter(name: str) -> str:
-    import boto3
-
-    client = boto3.session.Session().client("ssm", region_name=get_settings().aws_region)
-    return str(client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
-
-
-@lru_cache(maxsize=4)
 def read_secret(arn: str) -> str:
     import boto3
 

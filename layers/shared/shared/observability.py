@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -22,6 +23,7 @@ from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
 from shared.errors import PayloadTooLarge, RateLimitExceeded, ValidationFailed
 from shared.events import header, is_json_content
+from shared.pgconnect import sqlstate
 from shared.protection.metrics import record_request
 from shared.protection.ratelimit import check_request
 from shared.responses import proxy_failure
@@ -29,7 +31,7 @@ from shared.settings import get_settings
 
 logger = Logger(use_rfc3339=True)
 
-_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _REQUEST_KEYS = ("request_id", "method", "path", "user_id")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -37,9 +39,40 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 def request_id_of(event: dict[str, Any]) -> str:
     client_id = header(event, "X-Request-ID")
-    if client_id and _CLIENT_REQUEST_ID.match(client_id):
+    if client_id and _CLIENT_REQUEST_ID.fullmatch(client_id):
         return client_id
     return str((event.get("requestContext") or {}).get("requestId") or "")
+
+
+def log_unexpected(error: BaseException) -> None:
+    """An error no handler expected, with its traceback but without what a database error quotes."""
+    logger.error("unhandled error", extra={"exception_name": type(error).__name__,
+                                           "exception": safe_traceback(error)})
+
+
+def safe_traceback(error: BaseException) -> str:
+    """The traceback of `error` and of what caused it, with database errors' messages withheld: a driver's
+    message quotes the failing row (an email, a password hash), and SQLAlchemy's quotes the parameters."""
+    parts: list[str] = []
+    for link in reversed(list(_causes(error))):
+        parts.extend(traceback.format_tb(link.__traceback__))
+        parts.append(f"{type(link).__module__}.{type(link).__qualname__}: {_safe_message(link)}\n")
+    return "".join(parts)
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or link.__context__
+
+
+def _safe_message(error: BaseException) -> str:
+    if type(error).__module__.split(".")[0] not in ("sqlalchemy", "pg8000"):
+        return str(error)
+    return f"[database message withheld] SQLSTATE {sqlstate(error) or '-'}"
 
 
 def add_headers(result: dict[str, Any], headers: dict[str, str]) -> None:

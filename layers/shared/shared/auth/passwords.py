@@ -30,6 +30,11 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def could_be_a_password(password: str) -> bool:
+    """Whether any account can have this password; if not, checking it needs no bcrypt work."""
+    return password_problem(password) is None
+
+
 def hash_password(password: str) -> str:
     if password_problem(password):
         raise ValueError("password violates the length rule")
@@ -49,11 +54,12 @@ def _dummy_hash(rounds: int) -> bytes:
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
-    """Constant-work check: always runs one bcrypt comparison, even without a stored hash."""
+    """One bcrypt comparison, even without a stored hash (then against a dummy of the same cost), so the
+    time does not tell whether an account exists. A password over 72 bytes matches nothing and costs no
+    bcrypt work: that is the same for every account, so it tells nothing either."""
     encoded = _utf8(password)
     if len(encoded) > MAX_BYTES:
-        encoded = encoded[:MAX_BYTES]  # compared only for timing; the result is forced to False below
-        password_hash = None
+        return False
     try:
         stored = password_hash.encode("ascii") if password_hash else _dummy_hash(get_settings().bcrypt_rounds)
         matches = bcrypt.checkpw(encoded, stored)

@@ -17,8 +17,8 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from sqlalchemy import bindparam, select
 
+from shared import db
 from shared.auth.tokens import bearer_token, decode_token
-from shared.db import read_only
 from shared.errors import ApiError, Forbidden, Unauthorized
 from shared.observability import logger
 from shared.tables import users
@@ -46,8 +46,7 @@ class Principal:
 
 def authenticate(authorization: str | None) -> Principal:
     claims = decode_token(bearer_token(authorization))
-    with read_only() as connection:
-        row = connection.execute(_ACCOUNT_BY_ID, {"user_id": claims.user_id}).one_or_none()
+    row = db.read(lambda connection: connection.execute(_ACCOUNT_BY_ID, {"user_id": claims.user_id}).one_or_none())
     if row is None or row.token_version != claims.token_version:
         raise Unauthorized("Token has been revoked")
     return Principal(user_id=claims.user_id, email=row.email, roles=tuple(row.roles), name=row.name,

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import jwt
 
+from shared.auth.signing_keys import signing_keys
 from shared.errors import Unauthorized
 from shared.settings import get_settings
 
@@ -28,15 +29,12 @@ class TokenClaims:
     token_version: int
 
 
-def signing_secret() -> str:
-    settings = get_settings()
-    if settings.jwt_secret:
-        return settings.jwt_secret
-    if settings.jwt_secret_parameter:
-        from shared.aws import read_ssm_parameter
+class BadSignature(Unauthorized):
+    """Signed with another key: a previous key may still accept it."""
 
-        return read_ssm_parameter(settings.jwt_secret_parameter)
-    raise RuntimeError("no JWT secret configured: set JWT_SECRET or JWT_SECRET_PARAMETER")
+
+def signing_secret() -> str:
+    return signing_keys().current
 
 
 def issue_token(user_id: UUID, email: str, roles: list[str], token_version: int) -> str:
@@ -61,10 +59,21 @@ def decode_token(token: str) -> TokenClaims:
     same token for hours, so verified tokens are remembered per (secret, token). Only `exp` can
     change a verified token's outcome later, and it is checked again on every hit.
     """
-    claims, expires_at = _verify(token, signing_secret())
+    claims, expires_at = _verify_with_any(token, signing_keys().accepted)
     if time.time() >= expires_at:  # PyJWT's own rule (no leeway), for tokens verified earlier
         raise Unauthorized("Token has expired")
     return claims
+
+
+def _verify_with_any(token: str, secrets: tuple[str, ...]) -> tuple[TokenClaims, float]:
+    """The current secret first; a previous one (during a rotation's grace period) only if the signature
+    does not match the current one."""
+    for secret in secrets[:-1]:
+        try:
+            return _verify(token, secret)
+        except BadSignature:
+            continue
+    return _verify(token, secrets[-1])
 
 
 @lru_cache(maxsize=1024)  # failures raise, so only verified tokens are remembered
@@ -73,6 +82,8 @@ def _verify(token: str, secret: str) -> tuple[TokenClaims, float]:
         payload = jwt.decode(token, secret, algorithms=ALGORITHMS, options={"require": _REQUIRED})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("Token has expired") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise BadSignature("Invalid token") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("Invalid token") from exc
     try:

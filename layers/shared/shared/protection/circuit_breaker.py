@@ -22,14 +22,13 @@ the breaker degrades to a private in-memory store with the same rules for a shor
 from __future__ import annotations
 
 import math
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
-from shared.errors import ApiError, ServiceUnavailable
+from shared.errors import ServiceUnavailable
 from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
@@ -154,23 +153,6 @@ def _from_item(item: dict[str, Any] | None) -> BreakerState:
         logger.error("circuit breaker item unreadable; treating as closed",
                      extra={"breaker": str(item.get("pk", {}).get("S", "?")), "error": type(error).__name__})
         return BreakerState()
-
-
-def is_infrastructure_failure(error: BaseException) -> bool:
-    """Connection errors and timeouts count; answers from a working database (and 4xx) never do."""
-    from sqlalchemy import exc as sa
-
-    if isinstance(error, ApiError | sa.IntegrityError | sa.ProgrammingError | sa.DataError):
-        return False
-    if isinstance(error, sa.OperationalError | sa.InterfaceError | sa.TimeoutError):
-        return True
-    if isinstance(error, sa.DBAPIError):
-        return bool(error.connection_invalidated)
-    try:
-        from pg8000.exceptions import InterfaceError as Pg8000InterfaceError
-    except ImportError:  # pragma: no cover - pg8000 is a layer dependency
-        Pg8000InterfaceError = ConnectionError
-    return isinstance(error, ConnectionError | socket.timeout | TimeoutError | Pg8000InterfaceError)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ FAIL_OPEN_BACKOFF_SECONDS = 1.5
 
 AUTH_ROUTES = frozenset({("POST", "/v1/users/register"), ("POST", "/v1/users/login")})
 ORDER_CREATE_ROUTE = ("POST", "/v1/orders")
+# bcrypt runs twice per password change (check, then hash): as tight a budget as login, per user, so one
+# caller cannot hold every worker on bcrypt while others wait.
+PASSWORD_ROUTE = ("PUT", "/v1/users/password")
 
 Counts = dict[int, int]
 
@@ -271,6 +274,8 @@ def select_rule(event: dict[str, Any], settings: Settings) -> tuple[str, RateRul
     key = f"user:{user}" if user else f"ip:{source_ip(event)}"
     if route == ORDER_CREATE_ROUTE:
         return "order_create", settings.rate_limit_order_create, key
+    if route == PASSWORD_ROUTE:
+        return "password", settings.rate_limit_password, key
     return "default", settings.rate_limit_default, key
 
 

@@ -1,0 +1,93 @@
+"""The HS256 keys: the one that signs new tokens, and every one still accepted when verifying.
+
+From the environment: `JWT_SECRET` signs; `JWT_SECRET_PREVIOUS`, when set, is also accepted (the
+operator removes it once the grace period they want has passed).
+
+From SSM (`JWT_SECRET_PARAMETER`, a SecureString): a rotation is a new version of the parameter. Each
+container keeps what it read for at most `JWT_SECRET_CACHE_SECONDS`, so a rotated secret reaches every
+warm container within that time. For `JWT_SECRET_GRACE_SECONDS` after the current version was written
+(its LastModifiedDate), the previous version (`name:<version-1>`, SSM's version selector) is accepted
+too, so a rotation logs no one out at once. Every container derives the same pair from SSM, so cold and
+warm containers agree. https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-versions.html
+
+Keys shorter than 32 bytes are refused (RFC 7518 section 3.2: an HS256 key must be at least as long as
+the hash output): from the environment at start-up (settings), from SSM when read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from shared.settings import MIN_JWT_SECRET_BYTES, Settings, get_settings
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    current: str
+    previous: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        return (self.current, *self.previous)
+
+
+def signing_keys(settings: Settings | None = None) -> SigningKeys:
+    settings = settings or get_settings()
+    if settings.jwt_secret:
+        return SigningKeys(settings.jwt_secret, (settings.jwt_secret_previous,) if settings.jwt_secret_previous else ())
+    if settings.jwt_secret_parameter:
+        return ssm_keys(settings.jwt_secret_parameter, settings.jwt_secret_cache_seconds,
+                        settings.jwt_secret_grace_seconds).get()
+    raise RuntimeError("no JWT secret configured: set JWT_SECRET or JWT_SECRET_PARAMETER")
+
+
+class SsmSigningKeys:
+    """The keys behind one SSM parameter, re-read when older than `max_age` seconds."""
+
+    def __init__(self, name: str, max_age: float, grace: float, client: Any = None,
+                 clock: Any = time.time) -> None:
+        self.name, self.max_age, self.grace = name, max_age, grace
+        self._client = client
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, SigningKeys] | None = None
+
+    def get(self) -> SigningKeys:
+        now = self._clock()
+        with self._lock:
+            if self._cached is None or now - self._cached[0] >= self.max_age:
+                self._cached = (now, self._read(now))
+            return self._cached[1]
+
+    def _read(self, now: float) -> SigningKeys:
+        current = self._parameter(self.name)
+        value, version = _checked(self.name, current), int(current["Version"])
+        written: datetime = current["LastModifiedDate"]
+        if version > 1 and now < written.timestamp() + self.grace:
+            previous = self._parameter(f"{self.name}:{version - 1}")
+            return SigningKeys(value, (_checked(f"{self.name}:{version - 1}", previous),))
+        return SigningKeys(value)
+
+    def _parameter(self, selector: str) -> dict[str, Any]:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.session.Session().client("ssm", region_name=get_settings().aws_region)
+        return dict(self._client.get_parameter(Name=selector, WithDecryption=True)["Parameter"])
+
+
+def _checked(selector: str, parameter: dict[str, Any]) -> str:
+    value = str(parameter["Value"])
+    if len(value.encode()) < MIN_JWT_SECRET_BYTES:
+        raise RuntimeError(f"the JWT secret in SSM parameter {selector} is shorter than {MIN_JWT_SECRET_BYTES} bytes")
+    return value
+
+
+@lru_cache(maxsize=4)
+def ssm_keys(name: str, max_age: float, grace: float) -> SsmSigningKeys:
+    return SsmSigningKeys(name, max_age, grace)
