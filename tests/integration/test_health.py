@@ -1,5 +1,7 @@
 """GET /health through the monitoring handler with real Postgres and moto."""
 
+import pytest
+
 from tests.support.api import ApiClient
 
 
@@ -37,3 +39,12 @@ def test_health_is_degraded_when_database_is_unreachable(api: ApiClient) -> None
 def test_client_request_id_is_echoed(api: ApiClient) -> None:
     response = api.get("/health", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
+
+
+@pytest.mark.parametrize("sent", ["abc-123\n", "abc 123", "a" * 129, "ab\u00e9", ""])
+def test_an_x_request_id_outside_the_pattern_is_replaced_by_the_request_id(api: ApiClient, sent: str) -> None:
+    # Given a client X-Request-ID that is not 1-128 of [A-Za-z0-9._:-] in full (a trailing newline included)
+    response = api.get("/health", headers={"X-Request-ID": sent})
+    # Then the response carries API Gateway's request id instead (a uuid), never the client's text
+    assert response.headers["X-Request-ID"] != sent
+    assert len(response.headers["X-Request-ID"]) == 36
