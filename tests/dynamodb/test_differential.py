@@ -6,7 +6,8 @@ import time
 from typing import Any
 
 from shared.protection.circuit_breaker import BreakerState, _to_item
-from shared.protection.ratelimit import RateLimiter, Window
+from shared.protection.ratelimit import RateLimiter
+from shared.protection.sliding_window import Bucket, Window
 from shared.settings import RateRule
 from tests.dynamodb.conftest import Twin
 
@@ -14,8 +15,11 @@ RULE = RateRule(limit=5, window_seconds=60)
 
 
 def limiter_request(twin: Twin, known: dict[int, int], current: int) -> dict[str, Any]:
-    request = RateLimiter(twin.table, lambda: None)._conditional_add("user:1", Window(RULE), known, current,
-                                                                     current * 6.0)
+    """The limiter's write in bucket `current` (6 s buckets), believing `known` counts, each admitted at its
+    bucket's last millisecond."""
+    buckets = {k: Bucket(count, (k + 1) * 6000 - 1) for k, count in known.items()}
+    request = RateLimiter(twin.table, lambda: None)._conditional_add("user:1", Window(RULE), buckets, current,
+                                                                     current * 6000)
     request.pop("TableName")
     return request
 

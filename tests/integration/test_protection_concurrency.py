@@ -13,7 +13,7 @@ from botocore.config import Config
 
 from local.dynamodb import DynamoDbServer, start_dynamodb
 from shared.dynamodb import DynamoDBClient
-from shared.protection.ratelimit import RateLimiter
+from shared.protection.ratelimit import Decision, RateLimiter
 from shared.settings import RateRule
 
 TABLE = "ConcurrencyRateLimit"
@@ -50,7 +50,7 @@ def test_concurrent_containers_admit_exactly_the_limit(server: DynamoDbServer) -
     clients = [container_client(server.url) for _ in range(12)]
     containers = [RateLimiter(TABLE, functools.partial(lambda c: c, c)) for c in clients]
     barrier = threading.Barrier(len(containers))
-    results: list[bool] = []
+    results: list[Decision] = []
     lock = threading.Lock()
 
     def burst(limiter: RateLimiter) -> None:
@@ -59,7 +59,7 @@ def test_concurrent_containers_admit_exactly_the_limit(server: DynamoDbServer) -
             decision = limiter.hit("order_create", rule, "user:one")
             assert not decision.failed_open
             with lock:
-                results.append(decision.allowed)
+                results.append(decision)
 
     threads = [threading.Thread(target=burst, args=(limiter,)) for limiter in containers]
     # When all 48 requests race
@@ -71,4 +71,7 @@ def test_concurrent_containers_admit_exactly_the_limit(server: DynamoDbServer) -
         each.close()
     # Then exactly 20 are admitted
     assert len(results) == 48
-    assert results.count(True) == 20
+    assert [decision.allowed for decision in results].count(True) == 20
+    # And no answer asks to wait, or announces a reset, beyond the 60 s window
+    rejected = [decision for decision in results if not decision.allowed]
+    assert all(1 <= decision.retry_after <= 60 and decision.reset_after <= 60 for decision in rejected)

@@ -1,29 +1,33 @@
 """Sliding-window rate limiting with DynamoDB: exact upper bound, one conditional write per request.
 
-Algorithm: a sliding-window counter over B = 10 sub-buckets that only errs on the side of
-rejecting. The window of T seconds is cut into buckets of w = T/B seconds. A request in bucket
-`k` is admitted iff the admissions counted in buckets k-B .. k (B+1 buckets, spanning up to
-T + w seconds and always covering the real window (t-T, t]) are fewer than the limit N. Any
-window of length T lies inside such a span, so no more than N requests are ever admitted in
-any window. The error is one-sided: a request may be rejected that an exact sliding log would
-admit, by at most one bucket, i.e. the effective window is between T and T + T/B (60 s..66 s
-for 60 s windows). GCRA was rejected because it admits up to 2N-1 in some windows of length T
-(a burst of N followed by steady emission), and a sliding log needs one item per request or a
-read before the write.
+The window arithmetic (sub-buckets that remember their latest admission, the bound, why Reset
+and Retry-After never exceed the window) is in `sliding_window`. This module keeps it atomic
+across containers. GCRA was rejected because it admits up to 2N-1 in some windows of length T;
+a sliding log needs one item per request, or one contended item that serialises every writer.
 
-Atomicity: one DynamoDB item per (rule, key) holds a count attribute per bucket (`c<k>`) and the
-newest bucket used (`b`). DynamoDB conditions cannot add numbers, so the caller supplies the
-previous buckets' counts it believes in and the write checks them:
+Atomicity: one DynamoDB item per (rule, key) holds per bucket its count `c<k>` and the epoch
+milliseconds of its latest admission `t<k>`, and the newest bucket used (`b`). DynamoDB
+conditions cannot add numbers, so the caller supplies the earlier buckets' counts it believes in
+and the write checks them:
 
-    ADD c<k> 1  IF  b <= k  AND  c<k-B> = known … c<k-1> = known  AND  c<k> < N - Σ known
+    ADD c<cur> 1 SET t<cur> = now  IF  b <= cur  AND  c<cur-B> = known … c<cur-1> = known
+                                   AND  c<cur> < N - Σ live known earlier buckets
 
-If any belief is stale, the write fails and returns the current item (ReturnValuesOnCondition-
-CheckFailure=ALL_OLD, no extra read); the caller retries with the truth, at most three times
-(afterwards it rejects — erring on the safe side). Once `b` has moved past a bucket nobody can
-write to it (`b <= k`), so counts of finished buckets are final and this container caches them:
-in steady state a request costs exactly one UpdateItem and no read, and a container that knows
-a key is already over its limit rejects without calling DynamoDB at all. Expiry is decided by
-bucket ids; the TTL attribute `expires_at` only cleans up idle keys.
+Every earlier bucket is checked, also those the cache believes dead: a count pins its t (both
+change in the same write), and a stale cache could hold an older t. SET has no max() (only
+if_not_exists, list_append, + and -: docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+Expressions.UpdateExpressions.html), so t<cur> is overwritten: a write landing after one with a
+later clock sets it back by that gap (milliseconds), while a retry is decided no earlier than
+the newest admission its failed write saw. A condition on t<cur> would make concurrent writers
+of one bucket conflict, which the count condition (`c<cur> < …`) deliberately avoids. If any belief is stale the
+write fails and returns the item (ReturnValuesOnConditionCheckFailure=ALL_OLD, no extra read);
+the caller retries with the truth, at most three times (then rejects: the safe side). Once `b`
+has moved past a bucket nobody can write to it, so finished buckets are final and this container
+caches them: in steady state a request costs exactly one UpdateItem and no read, and a container
+whose cache already says "full" rejects without calling DynamoDB (cached counts and times never
+exceed the truth, so full by the cache is full for real, with the same Retry-After). Buckets
+older than cur-B are REMOVEd; the TTL attribute `expires_at` only cleans up idle keys. Items
+written before t<k> existed count each bucket as admitted at its very end (never under-counts).
 
 Failure: any DynamoDB error fails open (warning log, metric) and skips DynamoDB for a short
 back-off per container, so a dead table costs one 0.5 s timeout per container per back-off.
@@ -35,14 +39,13 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from shared.events import header
 from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure
+from shared.protection.sliding_window import Bucket, Buckets, Decision, Window, epoch_ms
 from shared.settings import RateRule, Settings, get_settings
 
-BUCKETS = 10
 MAX_ATTEMPTS = 3
 CACHE_KEYS = 10_000
 FAIL_OPEN_BACKOFF_SECONDS = 1.5
@@ -53,79 +56,20 @@ ORDER_CREATE_ROUTE = ("POST", "/v1/orders")
 # caller cannot hold every worker on bcrypt while others wait.
 PASSWORD_ROUTE = ("PUT", "/v1/users/password")
 
-Counts = dict[int, int]
 
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_after: int  # seconds until every request counted now has left the window
-    retry_after: int = 0  # on rejection: seconds until a request can be admitted again
-    failed_open: bool = False
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset_after),
-        }
-
-
-@dataclass(frozen=True)
-class Window:
-    """Bucket arithmetic of one rule."""
-
-    rule: RateRule
-    buckets: int = BUCKETS
-
-    @property
-    def width(self) -> float:
-        return self.rule.window_seconds / self.buckets
-
-    def bucket(self, now: float) -> int:
-        return math.floor(now / self.width)
-
-    def used(self, counts: Counts, current: int) -> int:
-        return sum(counts.get(j, 0) for j in range(current - self.buckets, current + 1))
-
-    def decide(self, counts: Counts, current: int, now: float, *, allowed: bool) -> Decision:
-        limit = self.rule.limit
-        return Decision(
-            allowed=allowed,
-            limit=limit,
-            remaining=max(0, limit - self.used(counts, current)),
-            reset_after=self._reset_after(counts, current, now),
-            retry_after=0 if allowed else self._retry_after(counts, current, now),
-        )
-
-    def _seconds_until(self, bucket: int, now: float) -> int:
-        return max(1, math.ceil(bucket * self.width - now))
-
-    def _reset_after(self, counts: Counts, current: int, now: float) -> int:
-        live = [j for j in range(current - self.buckets, current + 1) if counts.get(j, 0)]
-        return self._seconds_until(max(live) + self.buckets + 1, now) if live else 0
-
-    def _retry_after(self, counts: Counts, current: int, now: float) -> int:
-        # The first future bucket whose span holds fewer than `limit` of the requests counted now.
-        for ahead in range(1, self.buckets + 2):
-            still_counted = sum(counts.get(j, 0) for j in range(current + ahead - self.buckets, current + 1))
-            if still_counted < self.rule.limit:
-                return self._seconds_until(current + ahead, now)
-        return self._seconds_until(current + self.buckets + 1, now)
-
-
-def _item_state(item: dict[str, Any] | None) -> tuple[Counts, int | None]:
-    """Bucket counts and newest bucket of a raw DynamoDB item."""
-    counts: Counts = {}
+def _item_state(item: dict[str, Any] | None, window: Window) -> tuple[Buckets, int | None]:
+    """Buckets and newest bucket (`b`) of a raw DynamoDB item."""
+    counts: dict[int, int] = {}
+    latest: dict[int, int] = {}
     newest = None
     for name, value in (item or {}).items():
         if name == "b":
             newest = int(value["N"])
-        elif name.startswith("c") and name[1:].lstrip("-").isdigit():
-            counts[int(name[1:])] = int(value["N"])
-    return counts, newest
+        elif name[:1] in ("c", "t") and name[1:].lstrip("-").isdigit():
+            (counts if name[0] == "c" else latest)[int(name[1:])] = int(value["N"])
+    # Without t<k> (an item of the previous version) a bucket counts as admitted at its very end.
+    return {k: Bucket(counts.get(k, 0), latest.get(k, (k + 1) * window.width_ms - 1))
+            for k in counts.keys() | latest.keys()}, newest
 
 
 def _number(value: int) -> dict[str, str]:
@@ -141,7 +85,7 @@ class RateLimiter:
         self._client = client
         self._clock = clock
         self._backoff = Backoff(backoff_seconds, clock)
-        self._cache: OrderedDict[str, Counts] = OrderedDict()
+        self._cache: OrderedDict[str, Buckets] = OrderedDict()
         self._cache_owner: object = None
 
     def hit(self, name: str, rule: RateRule, key: str) -> Decision:
@@ -176,53 +120,61 @@ class RateLimiter:
         return client
 
     def _decide(self, client: Any, pk: str, window: Window) -> Decision:
-        now = self._clock()
-        current = window.bucket(now)
+        now_ms = epoch_ms(self._clock())
+        current = window.bucket(now_ms)
         known = self._cache.get(pk, {})
         for _ in range(MAX_ATTEMPTS):
-            if window.used(known, current) >= window.rule.limit:
-                # Cached counts never exceed the truth, so "full" by the cache is full for real.
-                return window.decide(known, current, now, allowed=False)
-            admitted, counts, newest = self._attempt(client, pk, window, known, current=current, now=now)
-            self._remember(pk, counts)
+            if window.used(known, current, now_ms) >= window.rule.limit:
+                # Cached counts and times never exceed the truth, so "full" by the cache is full for real.
+                return window.decide(known, current, now_ms, allowed=False)
+            admitted, state, newest = self._attempt(client, pk, window, known, current=current, now_ms=now_ms)
+            self._remember(pk, state)
             if admitted:
-                return window.decide(counts, current, now, allowed=True)
-            known, current = counts, max(current, newest if newest is not None else current)
-        return window.decide(known, current, now, allowed=False)
+                return window.decide(state, current, now_ms, allowed=True)
+            known = state
+            if newest is not None:
+                # The retry lands after every admission the failed write saw, so it is decided no earlier
+                # than the newest of them: a stalled request must not set a bucket's t<k> back (the bucket
+                # would leave the window early) nor write a bucket other than bucket(now).
+                latest = state[newest].latest_ms if newest in state else now_ms
+                now_ms = max(now_ms, newest * window.width_ms, latest)
+                current = window.bucket(now_ms)
+        return window.decide(known, current, now_ms, allowed=False)
 
-    def _attempt(self, client: Any, pk: str, window: Window, known: Counts, *,
-                 current: int, now: float) -> tuple[bool, Counts, int | None]:
-        request = self._conditional_add(pk, window, known, current, now)
+    def _attempt(self, client: Any, pk: str, window: Window, known: Buckets, *,
+                 current: int, now_ms: int) -> tuple[bool, Buckets, int | None]:
+        request = self._conditional_add(pk, window, known, current, now_ms)
         try:
             response = client.update_item(**request)
         except DYNAMODB_ERRORS as error:
             if not is_condition_failure(error):
                 raise
-            counts, newest = _item_state(getattr(error, "response", {}).get("Item"))
-            return False, counts, newest
-        counts, newest = _item_state(response.get("Attributes"))
-        return True, counts, newest
+            state, newest = _item_state(getattr(error, "response", {}).get("Item"), window)
+            return False, state, newest
+        state, newest = _item_state(response.get("Attributes"), window)
+        return True, state, newest
 
-    def _conditional_add(self, pk: str, window: Window, known: Counts, current: int,
-                         now: float) -> dict[str, Any]:
-        names = {"#b": "b", "#cur": f"c{current}", "#exp": "expires_at"}
-        values = {":one": _number(1), ":cur": _number(current),
-                  ":exp": _number(math.ceil(now + window.rule.window_seconds + 2 * window.width))}
+    def _conditional_add(self, pk: str, window: Window, known: Buckets, current: int,
+                         now_ms: int) -> dict[str, Any]:
+        names = {"#b": "b", "#cur": f"c{current}", "#tcur": f"t{current}", "#exp": "expires_at"}
+        expires = math.ceil((now_ms + window.span_ms + 2 * window.width_ms) / 1000)
+        values = {":one": _number(1), ":cur": _number(current), ":now": _number(now_ms), ":exp": _number(expires)}
         conditions = ["(attribute_not_exists(#b) OR #b <= :cur)"]
         for index, bucket in enumerate(range(current - window.buckets, current)):
             names[f"#p{index}"] = f"c{bucket}"
-            if known.get(bucket, 0):
-                values[f":p{index}"] = _number(known[bucket])
+            count = known[bucket].count if bucket in known else 0
+            if count:
+                values[f":p{index}"] = _number(count)
                 conditions.append(f"#p{index} = :p{index}")
             else:
                 conditions.append(f"attribute_not_exists(#p{index})")
-        previous = sum(known.get(j, 0) for j in range(current - window.buckets, current))
-        values[":allowed"] = _number(window.rule.limit - previous)
+        earlier = sum(b.count for k, b in window.live(known, current, now_ms).items() if k < current)
+        values[":allowed"] = _number(window.rule.limit - earlier)
         conditions.append("(attribute_not_exists(#cur) OR #cur < :allowed)")
-        update = "ADD #cur :one SET #b = :cur, #exp = :exp"
-        expired = sorted(j for j in known if j < current - window.buckets)
+        update = "ADD #cur :one SET #b = :cur, #tcur = :now, #exp = :exp"
+        expired = [f"{kind}{k}" for k in sorted(known) if k < current - window.buckets for kind in ("c", "t")]
         if expired:
-            names.update({f"#x{i}": f"c{j}" for i, j in enumerate(expired)})
+            names.update({f"#x{i}": name for i, name in enumerate(expired)})
             update += " REMOVE " + ", ".join(f"#x{i}" for i in range(len(expired)))
         return {
             "TableName": self.table, "Key": {"pk": {"S": pk}}, "UpdateExpression": update,
@@ -231,16 +183,16 @@ class RateLimiter:
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 
-    def _remember(self, pk: str, counts: Counts) -> None:
-        self._cache[pk] = counts
+    def _remember(self, pk: str, state: Buckets) -> None:
+        self._cache[pk] = state
         self._cache.move_to_end(pk)
         while len(self._cache) > CACHE_KEYS:
             self._cache.popitem(last=False)
 
     def _fail_open(self, pk: str, window: Window) -> Decision:
-        now = self._clock()
+        now_ms = epoch_ms(self._clock())
         known = self._cache.get(pk, {})
-        decision = window.decide(known, window.bucket(now), now, allowed=True)
+        decision = window.decide(known, window.bucket(now_ms), now_ms, allowed=True)
         return Decision(allowed=True, limit=decision.limit, remaining=max(0, decision.remaining - 1),
                         reset_after=decision.reset_after, failed_open=True)
 
