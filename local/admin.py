@@ -24,8 +24,8 @@ def upsert_admin(database_url: str, email: str, password: str | Callable[[], str
     """Returns "created" or "promoted". `password` may be a function: asked only when creating."""
     os.environ.setdefault("BCRYPT_ROUNDS", "12")
     from shared.auth.passwords import hash_password, password_problem
-    from shared.db import normalise_url
-    from shared.tables import users
+    from shared.database import normalise_url
+    from shared.pg_schema import users
 
     email = email.strip().lower()
     engine = create_engine(normalise_url(database_url))

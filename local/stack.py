@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from local.postgres import PostgresCluster, PostgresError, accessible_by_postgres, port_is_free, require_binaries
-from shared.settings import MIN_JWT_SECRET_BYTES, Settings, env_name
+from shared.settings import MIN_JWT_SECRET_BYTES, Settings, env_name, rate_limit_env
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
@@ -35,7 +35,8 @@ FAKE_AWS_ENV = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", 
 STACK_OWNED_SETTINGS = frozenset({
     "service_name", "aws_region", "database_url", "database_secret_arn", "dynamodb_endpoint_url", "jwt_secret",
     "jwt_secret_parameter", "jwt_secret_cache_seconds", "jwt_secret_grace_seconds", "rate_limit_table",
-    "circuit_breaker_table", "idempotency_table", "metrics_table",
+    "circuit_breaker_table", "idempotency_table", "metrics_table", "rate_limits", "database_breaker",
+    "circuit_breakers",
 })
 
 
@@ -44,6 +45,7 @@ def function_settings(environ: Mapping[str, str]) -> dict[str, str]:
     function: rate limits, breaker tuning, bcrypt cost, token lifetime, timeouts, log level…"""
     names = [env_name(field) for field in Settings.model_fields if field not in STACK_OWNED_SETTINGS]
     chosen = {name: environ[name] for name in names if environ.get(name)}
+    chosen.update(rate_limit_env(environ))
     level = environ.get("POWERTOOLS_LOG_LEVEL") or environ.get("LOG_LEVEL")
     if level:
         chosen["POWERTOOLS_LOG_LEVEL"] = level

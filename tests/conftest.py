@@ -65,15 +65,15 @@ def dynamodb(dynamodb_endpoint: str) -> Iterator[object]:
     import boto3
 
     from infra.tables import create_tables
-    from shared.aws import reset_dynamodb_clients
+    from shared.dependencies import reset
 
     client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
     for name in client.list_tables()["TableNames"]:
         client.delete_table(TableName=name)
     create_tables(client, TEMPLATE)
-    reset_dynamodb_clients()
+    reset()
     yield client
-    reset_dynamodb_clients()
+    reset()
 
 
 @pytest.fixture
@@ -92,16 +92,14 @@ def test_env(clean_database: str, dynamodb: object, dynamodb_endpoint: str) -> d
 @pytest.fixture
 def api(test_env: dict[str, str], dynamodb: object) -> Iterator[ApiClient]:
     """Handlers invoked in-process with real API Gateway events, real Postgres, emulated DynamoDB."""
-    from shared.db import reset_engine
-    from shared.settings import get_settings
+    from shared.dependencies import reset
 
     saved = dict(os.environ)
     client = ApiClient(env_overrides=test_env)
     yield client
     os.environ.clear()
     os.environ.update(saved)
-    get_settings.cache_clear()
-    reset_engine()
+    reset()
 
 
 # Two ordinary users and an admin, straight through the database (tests override where needed).

@@ -33,7 +33,7 @@ def exercise_native_code() -> None:
 
     from shared.auth.passwords import hash_password, verify_password
     from shared.jsonutil import dumps
-    from shared.tables import users
+    from shared.pg_schema import users
 
     os.environ["BCRYPT_ROUNDS"] = "4"
     assert verify_password("correct horse", hash_password("correct horse"))
@@ -45,7 +45,7 @@ def count_users() -> int:
     from sqlalchemy import func, select
 
     from shared import db
-    from shared.tables import users
+    from shared.pg_schema import users
 
     return int(db.write(lambda connection: connection.execute(select(func.count()).select_from(users)).scalar_one()))
 

@@ -30,7 +30,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.db import database_url
+from shared.database import database_url, migration_engine
+from shared.dependencies import dependencies
 from shared.settings import get_settings
 
 PHYSICAL_ID = "schema-migrations"
@@ -104,9 +105,8 @@ def alembic_config(url: str) -> Any:
 
 def current_revisions(url: str) -> set[str]:
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import create_engine, pool
 
-    engine = create_engine(url, poolclass=pool.NullPool, connect_args={"timeout": 10})
+    engine = migration_engine(get_settings(), url, read_timeout=10)
     try:
         with engine.connect() as connection:
             return set(MigrationContext.configure(connection).get_current_heads())
@@ -138,7 +138,7 @@ def migrate(target: str) -> dict[str, str]:
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    url = database_url(get_settings())
+    url = database_url(get_settings(), dependencies().read_secret)
     config = alembic_config(url)
     script = ScriptDirectory.from_config(config)
     resolved = script.get_current_head() if target == "head" else target

@@ -52,15 +52,14 @@ def run(runs: int, rounds: int) -> None:
 
     from infra.tables import create_tables
     from local.dynamodb import start_dynamodb
-    from shared.aws import reset_dynamodb_clients
-    from shared.db import reset_engine
+    from shared.dependencies import reset
     from tests.support.api import TEMPLATE, ApiClient
     from tests.support.postgres import migrate, throwaway_cluster
 
     dynamodb = start_dynamodb(engine="fast")
     with throwaway_cluster() as cluster:
         migrate(cluster.url)
-        reset_dynamodb_clients()
+        reset()
         create_tables(boto3.client("dynamodb", endpoint_url=dynamodb.url, region_name="us-east-1"), TEMPLATE)
         api = ApiClient(env_overrides={
             "DATABASE_URL": cluster.url, "JWT_SECRET": "bench-secret-" + uuid.uuid4().hex * 2,
@@ -93,7 +92,7 @@ def run(runs: int, rounds: int) -> None:
         }, runs)
         for name, values in samples.items():
             _report(name, values)
-        reset_engine()
+        reset()
     dynamodb.stop()
 
 

@@ -3,7 +3,8 @@
 from sqlalchemy import create_engine, select
 
 from local.admin import upsert_admin
-from shared.tables import users
+from shared.dependencies import reset
+from shared.pg_schema import users
 from tests.support.users import make_user
 
 
@@ -17,9 +18,8 @@ def _row(database_url: str, email: str):  # type: ignore[no-untyped-def]
 
 def test_creates_a_new_admin(clean_database: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")
-    from shared.settings import get_settings
 
-    get_settings.cache_clear()
+    reset()
     # Given no user with that email / When the admin command runs
     outcome = upsert_admin(clean_database, "Boss@Example.com", "s3cret-password", "Boss")
     # Then an admin exists with the lower-cased email and a bcrypt hash
@@ -27,7 +27,7 @@ def test_creates_a_new_admin(clean_database: str, monkeypatch) -> None:  # type:
     assert outcome == "created"
     assert set(row.roles) == {"user", "admin"}
     assert row.password_hash.startswith("$2b$")
-    get_settings.cache_clear()
+    reset()
 
 
 def test_promotes_an_existing_user_and_revokes_old_tokens(clean_database: str) -> None:

@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import Connection, create_engine, func, insert, select, text
 
 from shared import db
+from shared.database import connect_options
+from shared.dependencies import dependencies, reset
 from shared.errors import ServiceUnavailable
-from shared.protection.circuit_breaker import get_breaker, reset_breakers
+from shared.pg_schema import users
+from shared.pgconnect import sqlstate
 from shared.settings import get_settings
-from shared.tables import users
 from tests.support.postgres import migrate, throwaway_cluster
 
 TIMEOUTS = {"DB_CONNECT_TIMEOUT_SECONDS": "0.5", "DB_STATEMENT_TIMEOUT_SECONDS": "1"}
@@ -39,17 +41,13 @@ def environment(cluster: Any, dynamodb: object, dynamodb_endpoint: str,
                         "POWERTOOLS_SERVICE_NAME": "orders", "CIRCUIT_BREAKER_FAILURE_THRESHOLD": "5",
                         **TIMEOUTS}.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    db.reset_engine()
-    reset_breakers()
+    reset()
     yield
-    db.reset_engine()
-    reset_breakers()
-    get_settings.cache_clear()
+    reset()
 
 
 def failures() -> int:
-    return get_breaker("orders").state(fresh=True).failures
+    return dependencies().breaker("orders").state(fresh=True).failures
 
 
 def add_user(email: str) -> Any:
@@ -84,7 +82,7 @@ def test_writes_and_reads_after_a_restart_succeed_on_fresh_connections(cluster: 
     assert count("after@example.com") == 1
     # And the dead connections did not count against the breaker, and nothing was written twice
     assert failures() == 0
-    assert get_breaker("orders").state(fresh=True).state == "closed"
+    assert dependencies().breaker("orders").state(fresh=True).state == "closed"
 
 
 @pytest.mark.usefixtures("environment")
@@ -153,7 +151,7 @@ def test_a_slow_statement_is_cancelled_by_the_server_and_the_connection_survives
     with pytest.raises(ServiceUnavailable) as caught:
         db.read(lambda connection: connection.execute(text("SELECT pg_sleep(3)")))
     # Then Postgres cancelled it (57014), so it is not left running on the server...
-    assert db.sqlstate(caught.value.__cause__) == "57014"  # type: ignore[arg-type]
+    assert sqlstate(caught.value.__cause__) == "57014"  # type: ignore[arg-type]
     admin = create_engine(cluster.url)
     with admin.connect() as connection:
         running = connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'"
@@ -168,8 +166,9 @@ def test_a_slow_statement_is_cancelled_by_the_server_and_the_connection_survives
 def test_connect_and_statement_timeouts_are_ordered(monkeypatch: pytest.MonkeyPatch) -> None:
     # The socket waits longer than the server's statement timeout, so the server always answers first
     monkeypatch.setitem(os.environ, "DB_STATEMENT_TIMEOUT_SECONDS", "5")
-    get_settings.cache_clear()
-    options = db.connect_options(get_settings(), read_only=True)
-    get_settings.cache_clear()
-    assert options.read_timeout > options.statement_timeout > options.connect_timeout
+    reset()
+    options = connect_options(get_settings(), read_only=True)
+    reset()
+    statement_timeout = int(options.startup_params["statement_timeout"]) / 1000
+    assert options.read_timeout > statement_timeout > options.connect_timeout
     assert options.startup_params == {"statement_timeout": "5000", "default_transaction_read_only": "on"}

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from shared import db
-from shared.protection.circuit_breaker import reset_breakers
-from shared.tables import users
+from shared.dependencies import reset
+from shared.pg_schema import users
 from tests.support.api import ApiClient
 from tests.support.users import make_user
 
@@ -19,10 +19,10 @@ from tests.support.users import make_user
 @pytest.fixture(autouse=True)
 def _function_environment(api: ApiClient) -> Iterator[None]:
     """Load a function's environment once, so shared.db finds DATABASE_URL; fresh breakers around each test."""
-    reset_breakers()
+    reset()
     assert api.get("/health").status == 200
     yield
-    reset_breakers()
+    reset()
 
 
 def count_users() -> int:

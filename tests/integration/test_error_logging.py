@@ -22,7 +22,7 @@ def test_a_failing_users_write_logs_no_email_password_or_hash(api: ApiClient, mo
     monkeypatch.setattr(repository, "insert_user", lambda connection, *, email, name, password_hash: insert_user(
         connection, email=email.upper(), name=name, password_hash=password_hash))
     # (the service's JSON log lines, collected with its own formatter)
-    from shared.observability import logger
+    from shared.logger import logger
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -23,9 +23,6 @@ def test_health_is_healthy_when_dependencies_are_up(api: ApiClient) -> None:
 def test_health_is_degraded_when_database_is_unreachable(api: ApiClient) -> None:
     # Given a database URL that nothing listens on
     api.env_overrides["DATABASE_URL"] = "postgresql+pg8000://postgres@127.0.0.1:9/app"
-    from shared.db import reset_engine
-
-    reset_engine()
     # When /health is requested
     response = api.get("/health")
     # Then it answers 503 degraded and names the failing dependency

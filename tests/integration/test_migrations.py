@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from shared.tables import metadata
+from shared.pg_schema import metadata
 from tests.support.postgres import migrate
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from infra.deploy import migrations_resource
 from local.gateway.template import load_yaml
-from shared.settings import get_settings
+from shared.dependencies import reset
 from tests.support.api import TEMPLATE, LambdaContext
 
 UNREACHABLE = "postgresql+pg8000://migrator:s3cr3t-pw@127.0.0.1:9/app"
@@ -76,7 +76,7 @@ def fresh_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
 def _configure(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("DATABASE_SECRET_ARN", "")
-    get_settings.cache_clear()
+    reset()
 
 
 def _event(request_type: str, response: ResponseUrl, target: str | None = "0001", **extra: Any) -> dict[str, Any]:

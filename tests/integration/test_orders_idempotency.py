@@ -147,9 +147,9 @@ def test_ten_concurrent_creates_with_one_key_make_one_order(api: ApiClient, alic
         thread.join(30)
     # Then exactly one order row exists; one fresh 201, the rest replays of it or 409 in-progress
     assert order_count(test_env["DATABASE_URL"]) == 1
-    fresh = [o for o in outcomes if isinstance(o, idempotency.Outcome) and not o.replayed]
-    replays = [o for o in outcomes if isinstance(o, idempotency.Outcome) and o.replayed]
+    fresh = [o for o in outcomes if isinstance(o, idempotency.CreatedOrder) and not o.replayed]
+    replays = [o for o in outcomes if isinstance(o, idempotency.CreatedOrder) and o.replayed]
     in_use = [o for o in outcomes if isinstance(o, IdempotencyKeyInUse)]
     assert len(fresh) == 1, outcomes
     assert len(fresh) + len(replays) + len(in_use) == 10, outcomes
-    assert all(replay.body == fresh[0].body for replay in replays)
+    assert all(replay.order == fresh[0].order for replay in replays)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.protection.circuit_breaker import reset_breakers
+from shared.dependencies import reset
 from tests.support.api import ApiClient
 from tests.support.users import make_user
 
@@ -16,9 +16,9 @@ RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset
 
 @pytest.fixture(autouse=True)
 def _fresh_breakers() -> Iterator[None]:
-    reset_breakers()
+    reset()
     yield
-    reset_breakers()
+    reset()
 
 
 def assert_rate_limited(response: object) -> None:
@@ -118,12 +118,10 @@ def test_metrics_counts_requests_statuses_and_rejections(api: ApiClient, clean_d
 
 def test_breaker_opens_after_threshold_and_health_reports_it(api: ApiClient, clean_database: str) -> None:
     # Given a database that refuses connections and a threshold of 2
-    from shared.db import reset_engine
 
     user = make_user(clean_database)
     api.env_overrides.update({"DATABASE_URL": "postgresql+pg8000://postgres@127.0.0.1:9/app",
                               "CIRCUIT_BREAKER_FAILURE_THRESHOLD": "2", "CIRCUIT_BREAKER_RESET_TIMEOUT": "30"})
-    reset_engine()
     # When authenticated requests need the database
     statuses = [api.get("/metrics", token=user.token) for _ in range(3)]
     # Then each is a 503 with Retry-After (never a 500), and the breaker is open after two failures
@@ -144,16 +142,13 @@ def test_breaker_closes_after_reset_timeout_when_database_is_back(api: ApiClient
     # Given the users breaker opened by an outage, with a 1 s reset timeout
     import time
 
-    from shared.db import reset_engine
 
     user = make_user(clean_database)
     api.env_overrides.update({"DATABASE_URL": "postgresql+pg8000://postgres@127.0.0.1:9/app",
                               "CIRCUIT_BREAKER_FAILURE_THRESHOLD": "1", "CIRCUIT_BREAKER_RESET_TIMEOUT": "1"})
-    reset_engine()
     assert api.get("/metrics", token=user.token).status == 503
     # When the database returns and the timeout passes
     api.env_overrides["DATABASE_URL"] = clean_database
-    reset_engine()
     time.sleep(1.2)
     # Then the next request is the probe, succeeds, and closes the breaker
     assert api.get("/metrics", token=user.token).status == 200
@@ -165,15 +160,12 @@ def test_breaker_closes_after_reset_timeout_when_database_is_back(api: ApiClient
 def test_fails_open_when_dynamodb_is_unreachable(api: ApiClient) -> None:
     # Given DynamoDB on a closed port
     from local.postgres import free_port
-    from shared.aws import reset_dynamodb_clients
 
     api.env_overrides["DYNAMODB_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"
-    reset_dynamodb_clients()
     # When a request arrives, then it is served (not limited) with the limit headers
     response = api.post("/v1/users/login", json=LOGIN)
     assert response.status == 401
     assert response.headers["X-RateLimit-Limit"] == "10"
-    reset_dynamodb_clients()
 
 
 def test_order_creation_is_limited_per_user(api: ApiClient, clean_database: str) -> None:

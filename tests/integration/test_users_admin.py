@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, func, insert, literal, select, text
 
-from shared.tables import orders, users
+from shared.pg_schema import orders, users
 from tests.support import users as factories
 from tests.support.api import ApiClient
 from tests.support.users import make_user
@@ -186,11 +186,11 @@ def test_concurrent_demotions_cannot_remove_every_admin(api: ApiClient, admin: f
     other = make_user(url, email="second@example.com", roles=("user", "admin"))
     api.get("/v1/users/profile", token=admin.token)  # loads the function's environment for shared.db
     from shared import db
-    from shared.db import get_engine
+    from shared.dependencies import dependencies
     from shared.errors import Conflict
     from users_api.repository import set_roles
 
-    first = get_engine().connect()
+    first = dependencies().database.engine.connect()
     first_tx = first.begin()
     set_roles(first, admin.id, ["user"])
 

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 
 from shared.auth import passwords
 from shared.auth.tokens import decode_token
-from shared.tables import users
+from shared.pg_schema import users
 from tests.support.api import ApiClient
 
 PASSWORD = "correct horse battery"
@@ -177,7 +177,7 @@ def test_login_bad_bodies_are_400(api: ApiClient, body: str) -> None:
 
 def test_passwords_and_tokens_never_reach_the_logs(api: ApiClient) -> None:
     # Given the service's JSON log lines collected with the service's own formatter
-    from shared.observability import logger
+    from shared.logger import logger
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -224,13 +224,13 @@ def test_racing_registrations_of_one_email_give_one_user_and_one_409(api: ApiCli
     from sqlalchemy import text
 
     from shared import db
-    from shared.db import get_engine
+    from shared.dependencies import dependencies
     from shared.errors import EmailAlreadyRegistered
     from users_api.repository import insert_user
 
     url = api.env_overrides["DATABASE_URL"]
     api.post("/v1/users/login", json={"email": "x@example.com", "password": "p" * 8})  # loads the function's env
-    first = get_engine().connect()
+    first = dependencies().database.engine.connect()
     first_tx = first.begin()
     insert_user(first, email="race@example.com", name="First", password_hash="x")
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from local.gateway.events import build_event
 from local.gateway.routing import Router
 from local.gateway.template import load_app
-from shared.settings import get_settings
+from shared.dependencies import reset
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -69,6 +69,7 @@ class ApiClient:
         self.router = Router(self.app.routes)
         self.env_overrides = env_overrides
         self.source_ip = DEFAULT_IP
+        self._environment: dict[str, str] = {}
 
     def request(self, method: str, path: str, *, json_body: Any = None, body: str | bytes | None = None,
                 query: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
@@ -94,8 +95,14 @@ class ApiClient:
 
     def invoke(self, function_id: str, event: dict[str, Any]) -> ApiResponse:
         spec = self.app.functions[function_id]
-        os.environ.update({**spec.environment, **self.env_overrides})
-        get_settings.cache_clear()
+        environment = {**spec.environment, **self.env_overrides}
+        if environment != self._environment:
+            # Another function, or a changed environment, is another warm container: build its dependencies anew.
+            for name in self._environment.keys() - environment.keys():
+                os.environ.pop(name, None)
+            os.environ.update(environment)
+            reset()
+            self._environment = environment
         module_name, handler_name = spec.handler.rsplit(".", 1)
         handler = getattr(importlib.import_module(module_name), handler_name)
         result = handler(event, LambdaContext(function_name=spec.name))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import create_engine, insert
 
 from shared.auth.tokens import issue_token
-from shared.tables import users
+from shared.pg_schema import users
 
 DEFAULT_PASSWORD = "correct horse battery"
 

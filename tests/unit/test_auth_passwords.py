@@ -9,15 +9,15 @@ import pytest
 
 from shared.auth import passwords
 from shared.auth.passwords import hash_password, password_problem, verify_password
-from shared.settings import get_settings
+from shared.dependencies import reset
 
 
 @pytest.fixture(autouse=True)
 def cheap_bcrypt(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")
-    get_settings.cache_clear()
+    reset()
     yield
-    get_settings.cache_clear()
+    reset()
 
 
 @pytest.mark.parametrize(("password", "ok"), [

@@ -14,8 +14,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from shared.auth import principal as principal_module
 from shared.auth.principal import Principal, admin_only, authenticate, current_principal
 from shared.auth.tokens import issue_token
+from shared.dependencies import reset
 from shared.errors import Forbidden, Unauthorized
-from shared.settings import get_settings
 
 USER_ID = uuid.uuid4()
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -34,9 +34,9 @@ def principal(roles: tuple[str, ...], token_version: int = 0) -> Principal:
 @pytest.fixture(autouse=True)
 def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("JWT_SECRET", "principal-unit-secret-long-enough-0123456789abcdef")
-    get_settings.cache_clear()
+    reset()
     yield
-    get_settings.cache_clear()
+    reset()
 
 
 def stored_row(monkeypatch: pytest.MonkeyPatch, row: Any) -> None:

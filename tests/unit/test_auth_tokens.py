@@ -12,8 +12,8 @@ from typing import Any
 import jwt
 import pytest
 
-from shared.auth.signing_keys import ssm_keys
 from shared.auth.tokens import bearer_token, decode_token, issue_token, signing_secret
+from shared.dependencies import reset
 from shared.errors import Unauthorized
 from shared.settings import get_settings
 
@@ -25,10 +25,9 @@ USER_ID = uuid.uuid4()
 def secret_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("JWT_SECRET", SECRET)
     monkeypatch.delenv("JWT_SECRET_PARAMETER", raising=False)
-    get_settings.cache_clear()
+    reset()
     yield
-    get_settings.cache_clear()
-    ssm_keys.cache_clear()
+    reset()
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
@@ -112,7 +111,7 @@ def test_a_token_verified_under_one_secret_is_refused_after_a_rotation(monkeypat
     assert decode_token(token).user_id == USER_ID
     # When the secret is rotated
     monkeypatch.setenv("JWT_SECRET", SECRET + "-rotated")
-    get_settings.cache_clear()
+    reset()
     # Then the same token is checked against the new secret and refused
     with pytest.raises(Unauthorized, match="Invalid token"):
         decode_token(token)
@@ -172,8 +171,7 @@ def test_secret_comes_from_ssm_when_only_the_parameter_is_configured(monkeypatch
             Name="users-orders/jwt-secret", Value="ssm-secret-value-long-enough-0123456789", Type="SecureString")
         monkeypatch.setenv("JWT_SECRET", "")
         monkeypatch.setenv("JWT_SECRET_PARAMETER", "users-orders/jwt-secret")
-        get_settings.cache_clear()
-        ssm_keys.cache_clear()
+        reset()
         # When a token is issued and decoded
         token = issue_token(USER_ID, "a@example.com", ["user"], 0)
         # Then the decrypted parameter is the signing key
@@ -184,7 +182,7 @@ def test_secret_comes_from_ssm_when_only_the_parameter_is_configured(monkeypatch
 
 def test_no_secret_configured_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JWT_SECRET", "")
-    get_settings.cache_clear()
+    reset()
     with pytest.raises(RuntimeError, match="JWT secret"):
         signing_secret()
 
@@ -194,7 +192,7 @@ def test_a_secret_shorter_than_32_bytes_is_refused_at_start(monkeypatch: pytest.
 
     # Given a 31-byte secret in the environment
     monkeypatch.setenv("JWT_SECRET", "x" * 31)
-    get_settings.cache_clear()
+    reset()
     # Then the settings (validated when the handler module is imported) refuse it
     with pytest.raises(ValidationError, match="at least 32 bytes"):
         get_settings()
@@ -205,14 +203,14 @@ def test_the_previous_environment_secret_is_still_accepted(monkeypatch: pytest.M
     old_token = issue_token(USER_ID, "a@example.com", ["user"], 3)
     monkeypatch.setenv("JWT_SECRET", SECRET + "-rotated")
     monkeypatch.setenv("JWT_SECRET_PREVIOUS", SECRET)
-    get_settings.cache_clear()
+    reset()
     # Then the old token still verifies, and new tokens are signed with the new secret only
     assert decode_token(old_token).user_id == USER_ID
     assert jwt.decode(issue_token(USER_ID, "a@example.com", ["user"], 3), SECRET + "-rotated",
                       algorithms=["HS256"])["sub"] == str(USER_ID)
     # And once the previous secret is withdrawn, the old token is refused
     monkeypatch.setenv("JWT_SECRET_PREVIOUS", "")
-    get_settings.cache_clear()
+    reset()
     with pytest.raises(Unauthorized, match="Invalid token"):
         decode_token(old_token)
 
@@ -221,11 +219,12 @@ def test_a_handler_refuses_to_start_with_a_short_secret(monkeypatch: pytest.Monk
     from aws_lambda_powertools.event_handler.router import APIGatewayRouter
     from pydantic import ValidationError
 
-    from shared.api import create_handler
+    from monitoring_api.policy import RATE_LIMITS
+    from shared.handler import create_handler
 
     # Given a 20-byte JWT_SECRET / When a function's handler is built (its module import, the cold start)
     monkeypatch.setenv("JWT_SECRET", "twenty-bytes-secret!")
-    get_settings.cache_clear()
+    reset()
     # Then the cold start fails, instead of every request
     with pytest.raises(ValidationError, match="at least 32 bytes"):
-        create_handler(APIGatewayRouter())
+        create_handler(APIGatewayRouter(), rate_limits=RATE_LIMITS)

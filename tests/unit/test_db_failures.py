@@ -6,8 +6,9 @@ import pg8000
 import pytest
 from sqlalchemy import exc as sa
 
-from shared.db import is_dead_connection, is_infrastructure_failure, sqlstate
+from shared.db_failures import is_dead_connection, is_infrastructure_failure
 from shared.errors import NotFound
+from shared.pgconnect import sqlstate
 
 
 def server_error(code: str, message: str = "boom") -> pg8000.DatabaseError:

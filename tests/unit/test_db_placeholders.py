@@ -4,7 +4,7 @@ import pg8000.legacy
 import pytest
 from pg8000.dbapi import convert_paramstyle as pg8000_convert_paramstyle
 
-from shared.db import memoise_placeholder_rewrite
+from shared.pg8000_speedups import memoise_placeholder_rewrite
 
 STATEMENTS = [
     "SELECT users.email FROM users WHERE users.id = %s::UUID",

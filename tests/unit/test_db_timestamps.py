@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pg8000.converters import timestamptz_in as pg8000_timestamptz_in
 
-from shared.db import timestamptz_in
+from shared.pg8000_speedups import timestamptz_in
 
 
 @pytest.mark.parametrize("text", [

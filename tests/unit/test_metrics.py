@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from shared.dynamodb import DynamoDBClient, DynamoDBUnavailable
-from shared.protection.metrics import LATENCY_BOUNDS_MS, MetricsRecorder, latency_bucket, percentiles
+from shared.protection.metrics import LATENCY_BOUNDS_MS, MetricsRecorder, latency_bucket
+from shared.protection.metrics_summary import percentiles
 from tests.support.dynamodb import hot_path_client, template_table, throwaway_table
 
 

@@ -7,7 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from orders_api.models import OrderItemsRequest
-from orders_api.money import as_money, parse_price
+from orders_api.money import parse_price
+from shared.output import to_cents as as_money
 
 
 def item(**overrides: Any) -> dict[str, Any]:

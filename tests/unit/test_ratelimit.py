@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from shared.dependencies import reset
 from shared.dynamodb import DynamoDBClient
-from shared.protection.ratelimit import RateLimiter, select_rule
+from shared.protection.ratelimit import RateLimiter
 from shared.protection.sliding_window import Bucket, Window
 from shared.settings import RateRule, Settings
 from tests.support.dynamodb import hash_key_table, hot_path_client, throwaway_table, unreachable_client
@@ -356,6 +357,18 @@ def _event(method: str, resource: str, ip: str = "203.0.113.9", token: str | Non
             "requestContext": {"identity": {"sourceIp": ip}}}
 
 
+def select_rule(event: dict[str, Any], settings: Settings) -> tuple[str, RateRule, str]:
+    """(rule name, rule, key) that the function serving this route applies (its policy.py)."""
+    from monitoring_api.policy import RATE_LIMITS as MONITORING
+    from orders_api.policy import RATE_LIMITS as ORDERS
+    from users_api.policy import RATE_LIMITS as USERS
+
+    resource = event["resource"]
+    policy = USERS if resource.startswith("/v1/users") else ORDERS if resource.startswith("/v1/orders") else MONITORING
+    limit = policy.for_event(event)
+    return limit.name, limit.rule(settings), limit.key(event)
+
+
 def test_rule_selection_by_method_and_resource(monkeypatch: pytest.MonkeyPatch) -> None:
     from uuid import uuid4
 
@@ -363,7 +376,7 @@ def test_rule_selection_by_method_and_resource(monkeypatch: pytest.MonkeyPatch) 
     from shared.settings import get_settings
 
     monkeypatch.setenv("JWT_SECRET", "unit-secret-that-is-long-enough-for-hs256-000000")
-    get_settings.cache_clear()
+    reset()
     settings = get_settings()
     user = uuid4()
     token = issue_token(user, "a@example.com", ["user"], 0)
@@ -373,5 +386,5 @@ def test_rule_selection_by_method_and_resource(monkeypatch: pytest.MonkeyPatch) 
     assert select_rule(_event("GET", "/v1/orders", token=token), settings)[::2] == ("default", f"user:{user}")
     assert select_rule(_event("GET", "/v1/orders", token="forged.token.x"), settings)[2] == "ip:203.0.113.9"
     assert select_rule(_event("GET", "/health"), settings)[::2] == ("default", "ip:203.0.113.9")
-    assert select_rule(_event("POST", "/v1/orders"), Settings())[1] == Settings().rate_limit_order_create
-    get_settings.cache_clear()
+    assert select_rule(_event("POST", "/v1/orders"), Settings())[1] == RateRule(limit=20, window_seconds=60)
+    reset()

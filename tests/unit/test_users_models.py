@@ -10,15 +10,15 @@ from pydantic import ValidationError
 
 from shared.errors import ValidationFailed
 from users_api.admin import search_term
+from users_api.domain import User
 from users_api.models import (
     LoginRequest,
     PasswordChange,
     ProfileUpdate,
     RegisterRequest,
     RolesUpdate,
-    User,
-    user_view,
 )
+from users_api.output import UserOut
 from users_api.repository import escape_like
 
 VALID = {"email": "Ann@Example.com", "password": "password123", "name": "Ann"}
@@ -111,13 +111,14 @@ def test_invalid_roles_are_rejected(roles: object) -> None:
         RolesUpdate.model_validate({"roles": roles})
 
 
-def test_user_view_never_exposes_secrets() -> None:
+def test_the_user_output_never_exposes_secrets() -> None:
     # Given a domain user with a token version
     now = datetime.now(UTC)
     user = User(id=uuid.uuid4(), email="a@example.com", name="A", roles=("user",), created_at=now, updated_at=now,
                 token_version=7)
     # Then the public shape has exactly the six documented fields
-    assert set(user_view(user)) == {"id", "email", "name", "roles", "created_at", "updated_at"}
+    public = UserOut.model_validate(user).model_dump()
+    assert set(public) == {"id", "email", "name", "roles", "created_at", "updated_at"}
 
 
 @pytest.mark.parametrize(("raw", "escaped"), [

@@ -1,4 +1,4 @@
-"""Dependency checks for GET /health: real round trips, timed."""
+"""Dependency checks for GET /health: real round trips, timed; and every breaker's state."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from shared.observability import logger
+from shared import db
+from shared.dependencies import dependencies
+from shared.logger import logger
 
 
 def _timed(check: Callable[[], None]) -> dict[str, Any]:
@@ -23,26 +25,20 @@ def _timed(check: Callable[[], None]) -> dict[str, Any]:
 
 
 def _ping_dynamodb() -> None:
-    from shared.aws import dynamodb_client
-    from shared.settings import get_settings
-
-    dynamodb_client().get_item(
-        TableName=get_settings().circuit_breaker_table, Key={"pk": {"S": "health-probe"}}
-    )
+    container = dependencies()
+    container.dynamodb.get_item(TableName=container.settings.circuit_breaker_table, Key={"pk": {"S": "health-probe"}})
 
 
 def breaker_states() -> dict[str, dict[str, Any]]:
-    """Every breaker as stored in the shared table (or this container's fallback when it is down)."""
-    from shared.protection.circuit_breaker import SERVICES, get_breaker
-
+    """Every reported breaker as stored in the shared table (or this container's fallback when it is down)."""
+    container = dependencies()
+    names = dict.fromkeys((*container.settings.circuit_breakers, container.settings.breaker_name))
     states = {}
-    for name in SERVICES:
-        breaker = get_breaker(name)
+    for name in sorted(names):
+        breaker = container.breaker(name)
         states[name] = breaker.state(fresh=True).public(breaker.reset_timeout, time.time())
     return states
 
 
 def dependency_checks() -> dict[str, dict[str, Any]]:
-    from shared.db import ping
-
-    return {"database": _timed(ping), "dynamodb": _timed(_ping_dynamodb)}
+    return {"database": _timed(db.ping), "dynamodb": _timed(_ping_dynamodb)}

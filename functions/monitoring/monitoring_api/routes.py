@@ -2,18 +2,18 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from monitoring_api import responses as docs
+from monitoring_api import output as docs
 from monitoring_api.health import breaker_states, dependency_checks
+from monitoring_api.output import HealthData, MetricsData
 from shared.auth.principal import AUTHENTICATED
+from shared.dependencies import dependencies
+from shared.envelope import ApiResponse, status_report, success
 from shared.errors import ServiceUnavailable
-from shared.jsonutil import dumps
 from shared.protection.backoff import DYNAMODB_ERRORS
-from shared.protection.metrics import DEFAULT_MINUTES, MAX_MINUTES, summarize
-from shared.responses import ApiResponse, success
+from shared.protection.metrics_summary import DEFAULT_MINUTES, MAX_MINUTES, summarize
 
 router = APIGatewayRouter()
 
@@ -26,19 +26,15 @@ def get_health() -> ApiResponse:
         breaker["state"] == "open" for breaker in breakers.values()
     )
     data = {"status": "healthy" if healthy else "degraded", "checks": checks, "circuit_breakers": breakers}
-    return Response(
-        status_code=200 if healthy else 503,
-        content_type="application/json",
-        body=dumps({"success": healthy, "data": data}),
-    )
+    return status_report(HealthData.model_validate(data), healthy=healthy)
 
 
 @router.get("/metrics", middlewares=AUTHENTICATED, responses=docs.METRICS)
 def get_metrics(minutes: Annotated[int, Query(ge=1, le=MAX_MINUTES)] = DEFAULT_MINUTES) -> ApiResponse:
     """Counters of every function instance over the last `minutes` minutes (default 15)."""
+    container = dependencies()
     try:
-        data = summarize(minutes)
+        data = summarize(container.dynamodb, container.settings.metrics_table, minutes)
     except DYNAMODB_ERRORS as error:
         raise ServiceUnavailable("Metrics storage is unavailable", retry_after=5) from error
-    data["circuit_breakers"] = breaker_states()
-    return success(data)
+    return success(MetricsData.model_validate({**data, "circuit_breakers": breaker_states()}))

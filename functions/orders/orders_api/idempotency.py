@@ -2,37 +2,35 @@
 
 The record key hashes `[user_id, key]`, so a key is scoped to its user; the stored validation hash
 covers the parsed, normalised body, so whitespace, key order and `19.9` vs `19.90` don't matter, but a
-different order under the same key is a 422. What is stored is the first response itself (status and
-body), replayed verbatim. A request that raises is not cached (Powertools deletes its record).
+different order under the same key is a 422. The first request's order is stored through Powertools'
+own serializer hook (the `OrderOut` output model, money as exact strings) and replayed from it, so a
+repeat gets the same status and body. A request that raises is not cached (Powertools deletes its record).
 
-The persistence layer is built on first use, never at import, with the shared lazily created botocore
-client (Powertools needs an SDK client; honours DYNAMODB_ENDPOINT_URL, short timeouts), so tests can
-set the endpoint first and cold starts that never see an Idempotency-Key never build a botocore client.
+The persistence layer is built on first use per container (the Powertools utility and botocore under it
+are imported only then), with the container's botocore client (DYNAMODB_ENDPOINT_URL, short timeouts).
 
 If the table can't be reached the request fails with 503: the client asked for exactly-once, and
 creating the order without the guard could duplicate it on their retry. The exception is a failure
-*after* the order was committed (saving the result): then the real 201 is returned, not a false 503.
+*after* the order was committed (saving the result): then the real 201 is returned, not a false 503
+(the record stays "in progress" until it expires, as if the request had died).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from orders_api import logic
 from orders_api.models import OrderItemsRequest
-from shared.aws import dynamodb_sdk_client
+from orders_api.output import OrderOut
+from shared.dependencies import Dependencies, dependencies
 from shared.errors import IdempotencyKeyInUse, IdempotencyKeyMismatch, ServiceUnavailable, ValidationFailed
-from shared.jsonutil import dumps
-from shared.observability import logger
-from shared.settings import get_settings
+from shared.logger import logger
 
-if TYPE_CHECKING:  # the utility (and boto3 under it) is imported on the first keyed create, not at cold start
+if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -41,11 +39,10 @@ EXPIRES_AFTER_SECONDS = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """The response of a create: fresh, or replayed from the first request with this key."""
+class CreatedOrder:
+    """A keyed create's order: made now, or replayed from the first request with this key."""
 
-    status: int
-    body: str
+    order: OrderOut
     replayed: bool = False
 
 
@@ -59,27 +56,35 @@ def validate_key(value: str | None) -> str | None:
     return value
 
 
-def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    return {**response, "replayed": True}
-
-
-def _create(*, request: dict[str, Any], user_id: UUID, body: OrderItemsRequest,
-            sink: list[dict[str, Any]]) -> dict[str, Any]:
+def _create(*, request: dict[str, Any], user_id: UUID, body: OrderItemsRequest) -> CreatedOrder:
     # `request` is only what Powertools hashes; the order comes from the validated model.
-    order = logic.create_order(user_id, body)
-    result = {"status": 201, "body": dumps({"success": True, "data": {"order": order.to_json()}})}
-    sink.append(result)
-    return result
+    return CreatedOrder(OrderOut.model_validate(logic.create_order(user_id, body)))
 
 
-@lru_cache(maxsize=2)
-def _idempotent_create(client: Any, table_name: str) -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
-    """Keyed by the client so a new shared client (tests clear it) gets a new persistence layer."""
+def _replayed(response: Any, idempotent_data: Any) -> Any:  # Powertools' response_hook signature
+    created: CreatedOrder = response
+    return replace(created, replayed=True)
+
+
+@lru_cache(maxsize=1)
+def _idempotent_create(container: Dependencies) -> tuple[Any, IdempotencyConfig]:
+    """Built once per container's dependencies (a reset, in tests, builds a new one)."""
+    # Imported here: the utility and botocore under it cost a cold start ~40 ms; only keyed creates need them.
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
         idempotent_function,
     )
+    from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer
+
+    class CommittedResultFirst(DynamoDBPersistenceLayer):
+        """Failing to record the result of a committed create must not turn its 201 into an error."""
+
+        def save_success(self, data: Any, result: dict[str, Any]) -> None:
+            try:
+                super().save_success(data=data, result=result)
+            except Exception as error:  # whatever failed, the order exists: its 201 stands
+                logger.warning("idempotency record not saved after create", extra={"error": type(error).__name__})
 
     config = IdempotencyConfig(
         event_key_jmespath="[user_id, key]",
@@ -87,15 +92,18 @@ def _idempotent_create(client: Any, table_name: str) -> tuple[Callable[..., dict
         raise_on_no_idempotency_key=True,
         expires_after_seconds=EXPIRES_AFTER_SECONDS,
         hash_function="sha256",
-        response_hook=_mark_replayed,
+        response_hook=_replayed,
     )
-    store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+    serializer = CustomDictSerializer(to_dict=lambda created: created.order.model_dump(mode="json"),
+                                      from_dict=lambda stored: CreatedOrder(OrderOut.model_validate(stored)))
+    store = CommittedResultFirst(table_name=container.settings.idempotency_table, boto3_client=container.dynamodb_sdk)
     wrapped = idempotent_function(_create, data_keyword_argument="request", persistence_store=store,
-                                  config=config, key_prefix=KEY_PREFIX)
+                                  config=config, key_prefix=KEY_PREFIX, output_serializer=serializer)
     return wrapped, config
 
 
-def create_once(user_id: UUID, key: str, body: OrderItemsRequest, lambda_context: Any = None) -> Outcome:
+def create_once(user_id: UUID, key: str, body: OrderItemsRequest, lambda_context: Any = None) -> CreatedOrder:
+    # Imported here, as in _idempotent_create: only keyed creates need the utility.
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyInconsistentStateError,
@@ -103,23 +111,17 @@ def create_once(user_id: UUID, key: str, body: OrderItemsRequest, lambda_context
         IdempotencyValidationError,
     )
 
-    create, config = _idempotent_create(dynamodb_sdk_client(), get_settings().idempotency_table)
+    create, config = _idempotent_create(dependencies())
     if lambda_context is not None:
         # Lets an in-progress record expire with this invocation, so a crashed request doesn't block the key.
         config.register_lambda_context(lambda_context)
     request = {"user_id": str(user_id), "key": key, "body": body.canonical()}
-    sink: list[dict[str, Any]] = []
     try:
-        result = create(request=request, user_id=user_id, body=body, sink=sink)
+        return create(request=request, user_id=user_id, body=body)
     except IdempotencyValidationError as exc:
         raise IdempotencyKeyMismatch() from exc
     except (IdempotencyAlreadyInProgressError, IdempotencyInconsistentStateError) as exc:
         raise IdempotencyKeyInUse() from exc
     except IdempotencyPersistenceLayerError as exc:
-        if sink:  # the order exists; only recording the result failed
-            logger.warning("idempotency record not saved after create", extra={"error": type(exc).__name__})
-            result = sink[0]
-        else:
-            logger.warning("idempotency store unavailable", extra={"error": type(exc).__name__})
-            raise ServiceUnavailable("Idempotency store unavailable; retry with the same key", retry_after=1) from exc
-    return Outcome(status=int(result["status"]), body=str(result["body"]), replayed=bool(result.get("replayed")))
+        logger.warning("idempotency store unavailable", extra={"error": type(exc).__name__})
+        raise ServiceUnavailable("Idempotency store unavailable; retry with the same key", retry_after=1) from exc

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from math import ceil
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from orders_api import repository
+from orders_api.domain import Order, OrderStats
 from orders_api.filters import OrderFilter
-from orders_api.models import Order, OrderItemsRequest, OrderStats
+from orders_api.models import OrderItemsRequest
 from orders_api.status_machine import EDITABLE_STATUS, check_editable, check_transition
 from shared import db
 from shared.auth.principal import Principal
 from shared.errors import Forbidden, InvalidStatusTransition, NotFound
+from shared.paging import Page
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -45,12 +46,8 @@ def list_scope(principal: Principal, requested_user: UUID | None) -> UUID | None
     return principal.user_id
 
 
-def list_orders(query: OrderFilter, *, page: int, limit: int) -> dict[str, Any]:
-    found, total = db.read(lambda connection: repository.list_orders(connection, query, page=page, limit=limit))
-    return {
-        "orders": [order.to_json() for order in found],
-        "pagination": {"page": page, "limit": limit, "total": total, "pages": ceil(total / limit)},
-    }
+def list_orders(query: OrderFilter, *, page: int, limit: int) -> Page[Order]:
+    return db.read(lambda connection: repository.list_orders(connection, query, page=page, limit=limit))
 
 
 def update_items(principal: Principal, order_id: UUID, request: OrderItemsRequest) -> Order:

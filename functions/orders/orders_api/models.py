@@ -1,16 +1,14 @@
-"""Request models (validated by Powertools, unknown fields → 400) and the Order domain object."""
+"""Request models of the orders routes (validated by Powertools, unknown fields → 400) and their rules."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema, field_validator
 
-from orders_api.money import MAX_AMOUNT, as_money, parse_price
+from orders_api.money import MAX_AMOUNT, parse_price
+from shared.output import to_cents
 from shared.text import printable_text
 
 OrderStatus = Literal["created", "processing", "completed", "cancelled"]
@@ -50,12 +48,13 @@ class OrderItem(BaseModel):
     def line_total(self) -> Decimal:
         return self.price * self.quantity
 
-    def to_json(self) -> dict[str, Any]:
+    def stored(self) -> dict[str, Any]:
+        """The item as the `items` jsonb column keeps it."""
         return {"product": self.product, "quantity": self.quantity, "price": self.price}
 
 
 def order_total(items: list[OrderItem]) -> Decimal:
-    return as_money(sum((item.line_total for item in items), Decimal(0)))
+    return to_cents(sum((item.line_total for item in items), Decimal(0)))
 
 
 class OrderItemsRequest(BaseModel):
@@ -85,47 +84,3 @@ class StatusChangeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     status: OrderStatus
-
-
-@dataclass(frozen=True)
-class Order:
-    id: UUID
-    user_id: UUID
-    items: list[dict[str, Any]]
-    status: str
-    total_amount: Decimal
-    created_at: datetime
-    updated_at: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "user_id": str(self.user_id),
-            "items": [
-                {"product": i["product"], "quantity": i["quantity"], "price": as_money(i["price"])} for i in self.items
-            ],
-            "status": self.status,
-            "total_amount": as_money(self.total_amount),
-            "created_at": self.created_at.astimezone(UTC),
-            "updated_at": self.updated_at.astimezone(UTC),
-        }
-
-
-@dataclass(frozen=True)
-class OrderStats:
-    total_orders: int
-    total_amount: Decimal
-    average_order_amount: Decimal
-    by_status: dict[str, int]
-    unique_customers: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "total_orders": self.total_orders,
-            "total_amount": as_money(self.total_amount),
-            "average_order_amount": as_money(self.average_order_amount),
-            "by_status": {status: self.by_status.get(status, 0) for status in STATUSES},
-        }
-        if self.unique_customers is not None:
-            data["unique_customers"] = self.unique_customers
-        return data

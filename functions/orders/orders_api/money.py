@@ -1,19 +1,13 @@
-"""Money as Decimal with two decimals, and the bound NUMERIC(10,2) puts on every amount."""
+"""Prices as clients send them: JSON numbers with at most two decimals, within NUMERIC(10,2)."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
+from shared.output import CENT, to_cents
+
 # NUMERIC(10,2): eight digits before the point, two after.
 MAX_AMOUNT = Decimal("99999999.99")
-
-
-def as_money(value: Decimal | int) -> Decimal:
-    """Quantize to cents; a negative zero becomes 0.00 so it is never written as -0.00."""
-    amount = Decimal(value).quantize(CENT)
-    return ZERO if amount == 0 else amount
 
 
 def parse_price(value: object) -> Decimal:
@@ -36,4 +30,4 @@ def parse_price(value: object) -> Decimal:
         raise ValueError(f"price must be at most {MAX_AMOUNT}")
     if amount != amount.quantize(CENT):
         raise ValueError("price must have at most 2 decimal places")
-    return as_money(amount)
+    return to_cents(amount)

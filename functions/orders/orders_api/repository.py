@@ -17,10 +17,12 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from orders_api.domain import Order, OrderStats
 from orders_api.filters import OrderFilter
-from orders_api.models import STATUSES, Order, OrderItem, OrderStats
+from orders_api.models import STATUSES, OrderItem
 from shared.jsonutil import dumps
-from shared.tables import orders
+from shared.paging import Page
+from shared.pg_schema import orders
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row
@@ -47,7 +49,7 @@ def _order(row: Row[Any]) -> Order:
 
 def _items_value(items: list[OrderItem]) -> sa.ColumnElement[Any]:
     # Serialised by us (Decimal written verbatim), so Postgres stores 19.99 as the numeric 19.99.
-    return sa.cast(sa.literal(dumps([item.to_json() for item in items]), sa.Text), JSONB)
+    return sa.cast(sa.literal(dumps([item.stored() for item in items]), sa.Text), JSONB)
 
 
 def _visible(order_id: UUID, owner: UUID | None) -> sa.ColumnElement[bool]:
@@ -136,7 +138,7 @@ def _page_statement(filters: tuple[str, ...], sort: str) -> sa.Select[Any]:
             .limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
 
 
-def list_orders(connection: Connection, query: OrderFilter, *, page: int, limit: int) -> tuple[list[Order], int]:
+def list_orders(connection: Connection, query: OrderFilter, *, page: int, limit: int) -> Page[Order]:
     """One page and the total number of matches, both cut and counted in one SQL statement.
 
     The count is an uncorrelated subquery (Postgres runs it once); only a page past the last match,
@@ -147,8 +149,9 @@ def list_orders(connection: Connection, query: OrderFilter, *, page: int, limit:
     rows = connection.execute(_page_statement(filters, query.sort),
                               {**values, "limit": limit, "offset": (page - 1) * limit}).all()
     if rows:
-        return [_order(row) for row in rows], int(rows[0].total_matches)
-    return [], 0 if page == 1 else int(connection.execute(_count_statement(filters), values).scalar_one())
+        return Page([_order(row) for row in rows], int(rows[0].total_matches), page, limit)
+    total = 0 if page == 1 else int(connection.execute(_count_statement(filters), values).scalar_one())
+    return Page([], total, page, limit)
 
 
 def _stats_statement(*, per_user: bool) -> sa.Select[Any]:

@@ -6,21 +6,23 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from orders_api import idempotency, logic
-from orders_api import responses as docs
+from orders_api import output as docs
 from orders_api.filters import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SortKey, build_filter
 from orders_api.models import OrderItemsRequest, OrderStatus, StatusChangeRequest
+from orders_api.money import MAX_AMOUNT
+from orders_api.output import AllStatsData, OrderData, OrderPage, StatsData
 from shared.auth.principal import ADMIN_ONLY, AUTHENTICATED, current_principal
-from shared.responses import ApiResponse, success
+from shared.envelope import ApiResponse, success
+from shared.output import DeletedData
 
 router = APIGatewayRouter()
 
 REPLAYED_HEADER = "Idempotent-Replayed"
-Money = Annotated[Decimal, Query(ge=0, le=Decimal("99999999.99"), allow_inf_nan=False)]
+AmountBound = Annotated[Decimal, Query(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 
 
 @router.post("/v1/orders", middlewares=AUTHENTICATED, responses=docs.CREATE_ORDER)
@@ -28,20 +30,18 @@ def create_order(body: OrderItemsRequest) -> ApiResponse:
     principal = current_principal(router)
     key = idempotency.validate_key(router.current_event.headers.get(idempotency.HEADER))
     if key is None:
-        order = logic.create_order(principal.user_id, body)
-        return success({"order": order.to_json()}, status=201)
-    outcome = idempotency.create_once(principal.user_id, key, body, router.lambda_context)
-    headers = {REPLAYED_HEADER: "true"} if outcome.replayed else None
-    return Response(status_code=outcome.status, content_type=content_types.APPLICATION_JSON, body=outcome.body,
-                    headers=headers)
+        return success(OrderData.of(logic.create_order(principal.user_id, body)), status=201)
+    created = idempotency.create_once(principal.user_id, key, body, router.lambda_context)
+    return success(OrderData(order=created.order), status=201,
+                   headers={REPLAYED_HEADER: "true"} if created.replayed else None)
 
 
 @router.get("/v1/orders", middlewares=AUTHENTICATED, responses=docs.LIST_ORDERS)
 def list_orders(
     *,
     status: Annotated[OrderStatus | None, Query()] = None,
-    min_total: Money | None = None,
-    max_total: Money | None = None,
+    min_total: AmountBound | None = None,
+    max_total: AmountBound | None = None,
     created_from: Annotated[str | None, Query(max_length=64)] = None,
     created_to: Annotated[str | None, Query(max_length=64)] = None,
     sort: Annotated[SortKey, Query()] = DEFAULT_SORT,
@@ -52,39 +52,39 @@ def list_orders(
     principal = current_principal(router)
     query = build_filter(user_id=logic.list_scope(principal, user_id), status=status, min_total=min_total,
                          max_total=max_total, created_from=created_from, created_to=created_to, sort=sort)
-    return success(logic.list_orders(query, page=page, limit=limit))
+    return success(OrderPage.of(logic.list_orders(query, page=page, limit=limit)))
 
 
 @router.get("/v1/orders/my-stats", middlewares=AUTHENTICATED, responses=docs.MY_STATS)
 def my_stats() -> ApiResponse:
     principal = current_principal(router)
-    return success(logic.my_stats(principal.user_id).to_json())
+    return success(StatsData.of(logic.my_stats(principal.user_id)))
 
 
 @router.get("/v1/orders/stats", middlewares=ADMIN_ONLY, responses=docs.ALL_STATS)
 def all_stats() -> ApiResponse:
-    return success(logic.all_stats().to_json())
+    return success(AllStatsData.of(logic.all_stats()))
 
 
 @router.get("/v1/orders/<order_id>", middlewares=AUTHENTICATED, responses=docs.GET_ORDER)
 def get_order(order_id: UUID) -> ApiResponse:
     principal = current_principal(router)
-    return success({"order": logic.get_order(principal, order_id).to_json()})
+    return success(OrderData.of(logic.get_order(principal, order_id)))
 
 
 @router.put("/v1/orders/<order_id>", middlewares=AUTHENTICATED, responses=docs.UPDATE_ORDER)
 def update_order(order_id: UUID, body: OrderItemsRequest) -> ApiResponse:
     principal = current_principal(router)
-    return success({"order": logic.update_items(principal, order_id, body).to_json()})
+    return success(OrderData.of(logic.update_items(principal, order_id, body)))
 
 
 @router.put("/v1/orders/<order_id>/status", middlewares=AUTHENTICATED, responses=docs.CHANGE_STATUS)
 def change_status(order_id: UUID, body: StatusChangeRequest) -> ApiResponse:
     principal = current_principal(router)
-    return success({"order": logic.change_status(principal, order_id, body.status).to_json()})
+    return success(OrderData.of(logic.change_status(principal, order_id, body.status)))
 
 
 @router.delete("/v1/orders/<order_id>", middlewares=ADMIN_ONLY, responses=docs.DELETE_ORDER)
 def delete_order(order_id: UUID) -> ApiResponse:
     logic.delete_order(order_id)
-    return success({"deleted": True, "id": str(order_id)})
+    return success(DeletedData(id=str(order_id)))

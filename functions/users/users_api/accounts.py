@@ -5,7 +5,6 @@ bcrypt runs outside any database transaction, so a slow hash never holds a conne
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from shared import db
@@ -15,26 +14,20 @@ from shared.auth.tokens import issue_token
 from shared.errors import InvalidCredentials, Unauthorized
 from shared.settings import get_settings
 from users_api import repository
+from users_api.domain import IssuedToken, User
 from users_api.models import (
     LoginRequest,
     PasswordChange,
     ProfileUpdate,
     RegisterRequest,
-    User,
     is_valid_email,
     normalise_email,
-    user_view,
 )
 
 
-def token_response(user: User) -> dict[str, Any]:
-    token = issue_token(user.id, user.email, list(user.roles), user.token_version)
-    return {
-        "token": token,
-        "token_type": "Bearer",
-        "expires_in": get_settings().jwt_lifetime_seconds,
-        "user": user_view(user),
-    }
+def token_for(user: User) -> IssuedToken:
+    return IssuedToken(token=issue_token(user.id, user.email, list(user.roles), user.token_version),
+                       expires_in=get_settings().jwt_lifetime_seconds, user=user)
 
 
 def register(request: RegisterRequest) -> User:
@@ -43,7 +36,7 @@ def register(request: RegisterRequest) -> User:
                                                               password_hash=password_hash))
 
 
-def login(request: LoginRequest) -> dict[str, Any]:
+def login(request: LoginRequest) -> IssuedToken:
     """Same answer and one bcrypt comparison whether or not the email exists (no enumeration).
 
     A password no account can have (over 72 bytes, not UTF-8) is wrong whoever asks: 401 at once,
@@ -59,7 +52,7 @@ def login(request: LoginRequest) -> dict[str, Any]:
     # verify_password always runs bcrypt: against the dummy hash when there is no user.
     if not verify_password(request.password, stored_hash) or user is None:
         raise InvalidCredentials()
-    return token_response(user)
+    return token_for(user)
 
 
 def profile(principal: Principal) -> User:
@@ -74,7 +67,7 @@ def update_profile(user_id: UUID, request: ProfileUpdate) -> User:
     return db.write(lambda connection: repository.update_profile(connection, user_id, changes))
 
 
-def change_password(principal: Principal, request: PasswordChange) -> dict[str, Any]:
+def change_password(principal: Principal, request: PasswordChange) -> IssuedToken:
     """Check the current password, store the new one, revoke older tokens, return a fresh token.
 
     The change is conditional on the token version the caller was authenticated with: of two
@@ -90,4 +83,4 @@ def change_password(principal: Principal, request: PasswordChange) -> dict[str, 
                                                                expected_version=principal.token_version))
     if user is None:  # deleted, or another change won meanwhile: the caller's token is revoked now
         raise Unauthorized("Token has been revoked")
-    return token_response(user)
+    return token_for(user)

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
 from uuid import UUID
 
 from shared import db
 from shared.errors import ValidationFailed
+from shared.paging import Page
 from shared.text import CONTROL_CHARACTERS, is_utf8
 from users_api import repository
-from users_api.models import RolesUpdate, User, user_view
+from users_api.domain import User
+from users_api.models import RolesUpdate
 
 SEARCH_MAX = 100
 
 
-def _page(users: list[User], total: int, page: int, limit: int) -> dict[str, Any]:
-    return {
-        "users": [user_view(user) for user in users],
-        "pagination": {"page": page, "limit": limit, "total": total, "pages": math.ceil(total / limit)},
-    }
-
-
-def list_users(page: int, limit: int) -> dict[str, Any]:
-    users, total = db.read(lambda connection: repository.page_of_users(connection, page=page, limit=limit))
-    return _page(users, total, page, limit)
+def list_users(page: int, limit: int) -> Page[User]:
+    return db.read(lambda connection: repository.page_of_users(connection, page=page, limit=limit))
 
 
 def search_term(raw: str) -> str:
@@ -39,11 +31,9 @@ def search_term(raw: str) -> str:
     return term
 
 
-def search_users(raw_query: str, page: int, limit: int) -> dict[str, Any]:
+def search_users(raw_query: str, page: int, limit: int) -> Page[User]:
     where = repository.search_filter(search_term(raw_query))
-    users, total = db.read(lambda connection: repository.page_of_users(connection, page=page, limit=limit,
-                                                                        where=where))
-    return _page(users, total, page, limit)
+    return db.read(lambda connection: repository.page_of_users(connection, page=page, limit=limit, where=where))
 
 
 def get_user(user_id: UUID) -> User:
@@ -54,6 +44,5 @@ def set_roles(user_id: UUID, request: RolesUpdate) -> User:
     return db.write(lambda connection: repository.set_roles(connection, user_id, request.canonical()))
 
 
-def delete_user(user_id: UUID) -> dict[str, Any]:
+def delete_user(user_id: UUID) -> None:
     db.write(lambda connection: repository.delete_user(connection, user_id))
-    return {"deleted": True, "id": str(user_id)}

@@ -1,4 +1,4 @@
-"""Request models (unknown fields rejected), the domain user, and its one public shape.
+"""Request models of the users routes (unknown fields rejected) and the rules they apply.
 
 Decisions (documented here and in the project docs):
 - Email: stripped and lower-cased, then a syntax check only (ASCII local part and domain, a dot
@@ -11,10 +11,7 @@ Decisions (documented here and in the project docs):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Literal
-from uuid import UUID
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
@@ -117,26 +114,3 @@ class RolesUpdate(Strict):
 
     def canonical(self) -> list[str]:
         return [role for role in ROLE_ORDER if role in self.roles]
-
-
-@dataclass(frozen=True)
-class User:
-    id: UUID
-    email: str
-    name: str
-    roles: tuple[str, ...]
-    created_at: datetime
-    updated_at: datetime
-    token_version: int = 0
-
-
-def user_view(user: User) -> dict[str, Any]:
-    """The only shape a user leaves the service in: no hash, no token version."""
-    return {
-        "id": str(user.id),
-        "email": user.email,
-        "name": user.name,
-        "roles": list(user.roles),
-        "created_at": user.created_at,
-        "updated_at": user.updated_at,
-    }

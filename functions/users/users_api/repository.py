@@ -10,8 +10,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from shared.errors import Conflict, EmailAlreadyRegistered, NotFound
-from shared.tables import users
-from users_api.models import User
+from shared.paging import Page
+from shared.pg_schema import users
+from users_api.domain import User
 
 _PUBLIC = (users.c.id, users.c.email, users.c.name, users.c.roles, users.c.created_at, users.c.updated_at,
            users.c.token_version)
@@ -140,7 +141,7 @@ def search_filter(query: str) -> Any:
     return users.c.email.ilike(pattern, escape="\\") | users.c.name.ilike(pattern, escape="\\")
 
 
-def page_of_users(connection: Connection, *, page: int, limit: int, where: Any = None) -> tuple[list[User], int]:
+def page_of_users(connection: Connection, *, page: int, limit: int, where: Any = None) -> Page[User]:
     """One page ordered by creation (oldest first, id as tie-break) and the total count."""
     count_query: Select[Any] = select(func.count()).select_from(users)
     page_query = select(*_PUBLIC).order_by(users.c.created_at, users.c.id)
@@ -149,6 +150,6 @@ def page_of_users(connection: Connection, *, page: int, limit: int, where: Any =
     total = int(connection.execute(count_query).scalar_one())
     offset = (page - 1) * limit
     if offset >= total:  # also keeps absurd page numbers away from Postgres' bigint OFFSET
-        return [], total
+        return Page([], total, page, limit)
     rows = connection.execute(page_query.limit(limit).offset(offset)).all()
-    return [_user(row) for row in rows], total
+    return Page([_user(row) for row in rows], total, page, limit)

@@ -13,10 +13,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from shared.auth.principal import ADMIN_ONLY, AUTHENTICATED, current_principal
-from shared.responses import ApiResponse, success
+from shared.envelope import ApiResponse, success
+from shared.output import DeletedData
 from users_api import accounts, admin
-from users_api import responses as docs
-from users_api.models import LoginRequest, PasswordChange, ProfileUpdate, RegisterRequest, RolesUpdate, user_view
+from users_api import output as docs
+from users_api.models import LoginRequest, PasswordChange, ProfileUpdate, RegisterRequest, RolesUpdate
+from users_api.output import TokenData, UserData, UserPage
 
 router = APIGatewayRouter()
 
@@ -28,50 +30,50 @@ SearchQuery = Annotated[str, Query(min_length=1, max_length=100)]
 
 @router.post("/v1/users/register", responses=docs.REGISTER)
 def register(body: RegisterRequest) -> ApiResponse:
-    return success({"user": user_view(accounts.register(body))}, status=201)
+    return success(UserData.of(accounts.register(body)), status=201)
 
 
 @router.post("/v1/users/login", responses=docs.LOGIN)
 def login(body: LoginRequest) -> ApiResponse:
-    return success(accounts.login(body))
+    return success(TokenData.of(accounts.login(body)))
 
 
 @router.get("/v1/users/profile", middlewares=AUTHENTICATED, responses=docs.GET_PROFILE)
 def get_profile() -> ApiResponse:
-    return success({"user": user_view(accounts.profile(current_principal(router)))})
+    return success(UserData.of(accounts.profile(current_principal(router))))
 
 
 @router.put("/v1/users/profile", middlewares=AUTHENTICATED, responses=docs.UPDATE_PROFILE)
 def update_profile(body: ProfileUpdate) -> ApiResponse:
-    user = accounts.update_profile(current_principal(router).user_id, body)
-    return success({"user": user_view(user)})
+    return success(UserData.of(accounts.update_profile(current_principal(router).user_id, body)))
 
 
 @router.put("/v1/users/password", middlewares=AUTHENTICATED, responses=docs.CHANGE_PASSWORD)
 def change_password(body: PasswordChange) -> ApiResponse:
-    return success(accounts.change_password(current_principal(router), body))
+    return success(TokenData.of(accounts.change_password(current_principal(router), body)))
 
 
 @router.get("/v1/users", middlewares=ADMIN_ONLY, responses=docs.LIST_USERS)
 def list_users(page: Page = 1, limit: Limit = 20) -> ApiResponse:
-    return success(admin.list_users(page, limit))
+    return success(UserPage.of(admin.list_users(page, limit)))
 
 
 @router.get("/v1/users/search", middlewares=ADMIN_ONLY, responses=docs.SEARCH_USERS)
 def search_users(query: SearchQuery, page: Page = 1, limit: Limit = 20) -> ApiResponse:
-    return success(admin.search_users(query, page, limit))
+    return success(UserPage.of(admin.search_users(query, page, limit)))
 
 
 @router.get("/v1/users/<user_id>", middlewares=ADMIN_ONLY, responses=docs.GET_USER)
 def get_user(user_id: UUID) -> ApiResponse:
-    return success({"user": user_view(admin.get_user(user_id))})
+    return success(UserData.of(admin.get_user(user_id)))
 
 
 @router.put("/v1/users/<user_id>/roles", middlewares=ADMIN_ONLY, responses=docs.SET_ROLES)
 def set_roles(user_id: UUID, body: RolesUpdate) -> ApiResponse:
-    return success({"user": user_view(admin.set_roles(user_id, body))})
+    return success(UserData.of(admin.set_roles(user_id, body)))
 
 
 @router.delete("/v1/users/<user_id>", middlewares=ADMIN_ONLY, responses=docs.DELETE_USER)
 def delete_user(user_id: UUID) -> ApiResponse:
-    return success(admin.delete_user(user_id))
+    admin.delete_user(user_id)
+    return success(DeletedData(id=str(user_id)))

@@ -1,4 +1,4 @@
-"""Typed domain exceptions. `shared.api` maps them to HTTP in one place."""
+"""Typed domain exceptions. `shared.resolver` maps them to HTTP in one place."""
 
 from typing import Any
 

@@ -10,8 +10,8 @@ def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         # A raw fragment keeps the exact digits (two decimals for money) instead of a float.
         return orjson.Fragment(str(value))
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
+    if hasattr(value, "model_dump"):  # an output model: python mode keeps Decimals (and UUIDs, datetimes) as such
+        return value.model_dump(by_alias=True)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

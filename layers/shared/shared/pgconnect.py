@@ -36,15 +36,11 @@ CANNOT_CONNECT_NOW = "57P03"  # "the database system is starting up" / "is shutt
 @dataclass(frozen=True)
 class ConnectOptions:
     connect_timeout: float
-    statement_timeout: float
+    read_timeout: float  # the socket's, once connected: longer than any statement timeout sent in startup_params
     ssl_mode: SslMode = "disable"
     ssl_root_cert: str = ""
     startup_params: dict[str, str] = field(default_factory=dict)
     refused_retry: float = 1.0
-
-    @property
-    def read_timeout(self) -> float:
-        return self.statement_timeout + READ_MARGIN_SECONDS
 
 
 def tls_context(mode: SslMode, root_cert: str) -> ssl.SSLContext | None:

@@ -2,6 +2,7 @@
 
 import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -35,6 +36,7 @@ class Settings(BaseModel):
     service_name: str = "service"
     database_url: str = ""
     database_secret_arn: str = ""
+    db_host: str = ""  # overrides the secret's host (its cluster endpoint) with e.g. an RDS Proxy endpoint
     db_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 3.0
     db_connect_retry_seconds: Annotated[float, Field(ge=0)] = 1.0
     # Below the functions' 10 s Timeout, so Postgres cancels a slow statement before Lambda kills us.
@@ -55,20 +57,35 @@ class Settings(BaseModel):
     circuit_breaker_table: str = "CircuitBreakerTable"
     idempotency_table: str = "IdempotencyTable"
     metrics_table: str = "MetricsTable"
-    rate_limit_auth: RateRule = RateRule(limit=10, window_seconds=60)
-    rate_limit_order_create: RateRule = RateRule(limit=20, window_seconds=60)
-    rate_limit_default: RateRule = RateRule(limit=100, window_seconds=60)
-    rate_limit_password: RateRule = RateRule(limit=10, window_seconds=60)
+    # RATE_LIMIT_<NAME>=COUNT/SECONDS for every rule a function declares (its own default otherwise).
+    rate_limits: dict[str, RateRule] = Field(default_factory=dict)
+    # The breaker guarding this function's database (default: its service name), and the breakers
+    # /health reports besides its own (CIRCUIT_BREAKERS=users,orders).
+    database_breaker: str = ""
+    circuit_breakers: tuple[str, ...] = ()
     circuit_breaker_failure_threshold: Annotated[int, Field(ge=1)] = 5
     circuit_breaker_reset_timeout: Annotated[float, Field(gt=0)] = 30.0
     max_body_bytes: Annotated[int, Field(ge=1)] = 1024 * 1024
     metrics_flush_seconds: Annotated[float, Field(ge=0)] = 1.0
 
-    @field_validator("rate_limit_auth", "rate_limit_order_create", "rate_limit_default", "rate_limit_password",
-                     mode="before")
+    @field_validator("rate_limits", mode="before")
     @classmethod
-    def _parse_rate(cls, value: object) -> object:
-        return RateRule.parse(value) if isinstance(value, str) else value
+    def _parse_rates(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {name: RateRule.parse(rule) if isinstance(rule, str) else rule for name, rule in value.items()}
+        return value
+
+    @field_validator("circuit_breakers", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        return tuple(name.strip() for name in value.split(",") if name.strip()) if isinstance(value, str) else value
+
+    @property
+    def breaker_name(self) -> str:
+        return self.database_breaker or self.service_name
+
+    def rate_rule(self, name: str, default: RateRule) -> RateRule:
+        return self.rate_limits.get(name, default)
 
     @field_validator("jwt_secret", "jwt_secret_previous")
     @classmethod
@@ -82,6 +99,8 @@ _ENV_NAMES = {
     "service_name": "POWERTOOLS_SERVICE_NAME",
     "aws_region": "AWS_REGION",
 }
+RATE_LIMIT_PREFIX = "RATE_LIMIT_"
+_NOT_RATE_LIMITS = frozenset({"RATE_LIMIT_TABLE"})
 
 
 def env_name(field: str) -> str:
@@ -89,21 +108,29 @@ def env_name(field: str) -> str:
     return _ENV_NAMES.get(field, field.upper())
 
 
-def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+def rate_limit_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Every RATE_LIMIT_<NAME> variable that is set: the rule values of the functions' rate limits."""
+    return {name: value for name, value in environ.items()
+            if name.startswith(RATE_LIMIT_PREFIX) and name not in _NOT_RATE_LIMITS and value}
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from environment variables named like the fields, upper-cased.
 
     Empty strings count as unset so the template's empty parameter defaults fall back here.
     """
     env = os.environ if environ is None else environ
-    values = {}
+    values: dict[str, object] = {}
     for field in Settings.model_fields:
         raw = env.get(env_name(field), "")
         if raw != "":
             values[field] = raw
+    values["rate_limits"] = {name.removeprefix(RATE_LIMIT_PREFIX).lower(): rule
+                             for name, rule in rate_limit_env(env).items()}
     return Settings.model_validate(values)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The container's settings; tests call `get_settings.cache_clear()` after changing env."""
+    """The container's settings, read once (`shared.dependencies.reset()` forgets them)."""
     return settings_from_env()

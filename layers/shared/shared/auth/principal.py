@@ -20,8 +20,8 @@ from sqlalchemy import bindparam, select
 from shared import db
 from shared.auth.tokens import bearer_token, decode_token
 from shared.errors import ApiError, Forbidden, Unauthorized
-from shared.observability import logger
-from shared.tables import users
+from shared.logger import logger
+from shared.pg_schema import users
 
 ADMIN = "admin"
 # Built once: SQLAlchemy then reuses its cache key and compiled form instead of redoing them per request.

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from shared.settings import MIN_JWT_SECRET_BYTES, Settings, get_settings
+from shared.settings import MIN_JWT_SECRET_BYTES, Settings
 
 
 @dataclass(frozen=True)
@@ -36,22 +36,18 @@ class SigningKeys:
         return (self.current, *self.previous)
 
 
-def signing_keys(settings: Settings | None = None) -> SigningKeys:
-    settings = settings or get_settings()
-    if settings.jwt_secret:
-        return SigningKeys(settings.jwt_secret, (settings.jwt_secret_previous,) if settings.jwt_secret_previous else ())
-    if settings.jwt_secret_parameter:
-        return ssm_keys(settings.jwt_secret_parameter, settings.jwt_secret_cache_seconds,
-                        settings.jwt_secret_grace_seconds).get()
-    raise RuntimeError("no JWT secret configured: set JWT_SECRET or JWT_SECRET_PARAMETER")
+def environment_keys(settings: Settings) -> SigningKeys:
+    if not settings.jwt_secret:
+        raise RuntimeError("no JWT secret configured: set JWT_SECRET or JWT_SECRET_PARAMETER")
+    return SigningKeys(settings.jwt_secret, (settings.jwt_secret_previous,) if settings.jwt_secret_previous else ())
 
 
 class SsmSigningKeys:
     """The keys behind one SSM parameter, re-read when older than `max_age` seconds."""
 
-    def __init__(self, name: str, max_age: float, grace: float, client: Any = None,
-                 clock: Any = time.time) -> None:
-        self.name, self.max_age, self.grace = name, max_age, grace
+    def __init__(self, name: str, max_age: float, grace: float, *, region: str = "us-east-1", client: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.name, self.max_age, self.grace, self.region = name, max_age, grace, region
         self._client = client
         self._clock = clock
         self._lock = threading.Lock()
@@ -75,9 +71,10 @@ class SsmSigningKeys:
 
     def _parameter(self, selector: str) -> dict[str, Any]:
         if self._client is None:
+            # Imported here: boto3 costs ~90 ms of a cold start, and only an SSM-held secret needs it.
             import boto3
 
-            self._client = boto3.session.Session().client("ssm", region_name=get_settings().aws_region)
+            self._client = boto3.session.Session().client("ssm", region_name=self.region)
         return dict(self._client.get_parameter(Name=selector, WithDecryption=True)["Parameter"])
 
 
@@ -86,8 +83,3 @@ def _checked(selector: str, parameter: dict[str, Any]) -> str:
     if len(value.encode()) < MIN_JWT_SECRET_BYTES:
         raise RuntimeError(f"the JWT secret in SSM parameter {selector} is shorter than {MIN_JWT_SECRET_BYTES} bytes")
     return value
-
-
-@lru_cache(maxsize=4)
-def ssm_keys(name: str, max_age: float, grace: float) -> SsmSigningKeys:
-    return SsmSigningKeys(name, max_age, grace)

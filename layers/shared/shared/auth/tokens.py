@@ -15,7 +15,7 @@ from uuid import UUID
 
 import jwt
 
-from shared.auth.signing_keys import signing_keys
+from shared.dependencies import dependencies
 from shared.errors import Unauthorized
 from shared.settings import get_settings
 
@@ -34,7 +34,7 @@ class BadSignature(Unauthorized):
 
 
 def signing_secret() -> str:
-    return signing_keys().current
+    return dependencies().signing_keys().current
 
 
 def issue_token(user_id: UUID, email: str, roles: list[str], token_version: int) -> str:
@@ -59,7 +59,7 @@ def decode_token(token: str) -> TokenClaims:
     same token for hours, so verified tokens are remembered per (secret, token). Only `exp` can
     change a verified token's outcome later, and it is checked again on every hit.
     """
-    claims, expires_at = _verify_with_any(token, signing_keys().accepted)
+    claims, expires_at = _verify_with_any(token, dependencies().signing_keys().accepted)
     if time.time() >= expires_at:  # PyJWT's own rule (no leeway), for tokens verified earlier
         raise Unauthorized("Token has expired")
     return claims

@@ -29,12 +29,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from shared.errors import ServiceUnavailable
+from shared.logger import logger
 from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 LEGAL_TRANSITIONS = frozenset({(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED), (HALF_OPEN, OPEN),
                                (HALF_OPEN, HALF_OPEN)})  # the last: a new probe after a lost lease
-SERVICES = ("users", "orders")
 CACHE_SECONDS = 1.0
 PROBE_LEASE_SECONDS = 10.0  # the functions' timeout: a probe cannot outlive it
 DEGRADED_BACKOFF_SECONDS = 2.0
@@ -148,8 +148,6 @@ def _from_item(item: dict[str, Any] | None) -> BreakerState:
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         # Shared state we cannot read must not fail the request: treat it as closed (serve) and say so.
         # Its version stays unknown, so conditional writes conflict and leave the item for an operator.
-        from shared.observability import logger
-
         logger.error("circuit breaker item unreadable; treating as closed",
                      extra={"breaker": str(item.get("pk", {}).get("S", "?")), "error": type(error).__name__})
         return BreakerState()
@@ -187,8 +185,6 @@ class CircuitBreaker:
         try:
             return action(self._store())
         except DYNAMODB_ERRORS as error:
-            from shared.observability import logger
-
             logger.warning("circuit breaker table unavailable, using in-memory breaker",
                            extra={"breaker": self.name, "error": type(error).__name__})
             self._degraded.trip()
@@ -279,34 +275,3 @@ def as_dict(state: BreakerState) -> dict[str, Any]:
 
 
 # --- one breaker per service in this container ---------------------------------------------------
-
-_breakers: dict[tuple[object, ...], CircuitBreaker] = {}
-
-
-def breaker_name(service_name: str) -> str:
-    """The downstream service this function's database calls belong to (monitoring reads users)."""
-    return service_name if service_name in SERVICES else "users"
-
-
-def get_breaker(name: str) -> CircuitBreaker:
-    from shared.aws import dynamodb_client
-    from shared.protection.metrics import record_transition
-    from shared.settings import get_settings
-
-    settings = get_settings()
-    # Keyed by the client too: a new client is a new endpoint (tests: a fresh emulator).
-    key = (name, dynamodb_client(), settings.circuit_breaker_table, settings.circuit_breaker_failure_threshold,
-           settings.circuit_breaker_reset_timeout)
-    if key not in _breakers:
-        _breakers[key] = CircuitBreaker(
-            name, DynamoStore(settings.circuit_breaker_table, dynamodb_client),
-            threshold=settings.circuit_breaker_failure_threshold,
-            reset_timeout=settings.circuit_breaker_reset_timeout,
-            on_transition=record_transition,
-        )
-    return _breakers[key]
-
-
-def reset_breakers() -> None:
-    """Forget every container-local breaker (tests; a new emulator)."""
-    _breakers.clear()

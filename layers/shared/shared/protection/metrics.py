@@ -15,9 +15,7 @@ and is lost if the container is reclaimed first. METRICS_FLUSH_SECONDS=0 writes 
 in this container (bounded) and are added by the next successful flush, after a short back-off;
 a container that is reclaimed while DynamoDB is down loses its pending counters.
 
-Reading (`GET /metrics`): the last `minutes` whole-or-current minutes (default 15, 1..60), one
-Query per minute. Percentiles are read off the histogram and reported as the upper bound of the
-bucket holding the percentile, so they are exact to a bucket (e.g. "p95 ≤ 50 ms").
+Reading is shared.protection.metrics_summary.
 """
 
 from __future__ import annotations
@@ -25,17 +23,17 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from shared.logger import logger
 from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock
 
 LATENCY_BOUNDS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 RETENTION_SECONDS = 2 * 3600
-DEFAULT_MINUTES, MAX_MINUTES = 15, 60
 MAX_PENDING_ITEMS = 256
 BACKOFF_SECONDS = 1.5
 
@@ -61,7 +59,6 @@ class MetricsRecorder:
         self._last_flush = -math.inf
         self._backoff = Backoff(BACKOFF_SECONDS, clock)
         self._pending: OrderedDict[tuple[int, str], Counter[str]] = OrderedDict()
-        self.client_owner: object = None
 
     def add(self, sk: str, counters: dict[str, int]) -> None:
         key = (int(self._clock() // 60), sk)
@@ -79,8 +76,6 @@ class MetricsRecorder:
             try:
                 self._write(key, self._pending[key])
             except DYNAMODB_ERRORS as error:
-                from shared.observability import logger
-
                 logger.warning("metrics table unavailable; counters kept", extra={"error": type(error).__name__})
                 self._backoff.trip()
                 return
@@ -101,46 +96,26 @@ class MetricsRecorder:
     def pending(self) -> int:
         return len(self._pending)
 
+    def record_request(self, route: str, status: int, latency_ms: float, *, rate_limited: bool,
+                       failed_open: bool) -> None:
+        """Count one request (shared table + EMF). Never raises: metrics must not break a request."""
+        counters = {"requests": 1, f"status_{status}": 1, f"lat_{latency_bucket(latency_ms)}": 1,
+                    "latency_ms_sum": round(latency_ms)}
+        if rate_limited:
+            counters["rate_limited"] = 1
+        if failed_open:
+            counters["limiter_fail_open"] = 1
+        self.add(f"route#{route}", counters)
+        self.flush()
+        _emit_emf(status, latency_ms, rate_limited=rate_limited, failed_open=failed_open)
 
-_instances: dict[str, MetricsRecorder] = {}
-
-
-def get_recorder() -> MetricsRecorder:
-    from shared.aws import dynamodb_client
-    from shared.settings import get_settings
-
-    settings = get_settings()
-    table, client = settings.metrics_table, dynamodb_client()
-    # A new client means a new endpoint (tests: a fresh emulator): start with nothing pending.
-    recorder = _instances.get("recorder")
-    if recorder is None or recorder.table != table or recorder.client_owner is not client:
-        recorder = _instances["recorder"] = MetricsRecorder(
-            table, dynamodb_client, flush_interval=settings.metrics_flush_seconds)
-        recorder.client_owner = client
-    return recorder
-
-
-def record_request(route: str, status: int, latency_ms: float, *, rate_limited: bool, failed_open: bool) -> None:
-    """Count one request (shared table + EMF). Never raises: metrics must not break a request."""
-    counters = {"requests": 1, f"status_{status}": 1, f"lat_{latency_bucket(latency_ms)}": 1,
-                "latency_ms_sum": round(latency_ms)}
-    if rate_limited:
-        counters["rate_limited"] = 1
-    if failed_open:
-        counters["limiter_fail_open"] = 1
-    recorder = get_recorder()
-    recorder.add(f"route#{route}", counters)
-    recorder.flush()
-    _emit_emf(status, latency_ms, rate_limited=rate_limited, failed_open=failed_open)
+    def record_transition(self, breaker: str, from_state: str, to_state: str) -> None:
+        """Count a breaker transition; written with the current request's metrics."""
+        logger.warning("circuit breaker transition", extra={"breaker": breaker, "from": from_state, "to": to_state})
+        self.add(f"breaker#{breaker}", {f"{from_state}_to_{to_state}": 1})
+        _safe_emf(f"CircuitBreaker_{to_state}", MetricUnit.Count, 1)
 
 
-def record_transition(breaker: str, from_state: str, to_state: str) -> None:
-    """Count a breaker transition; written with the current request's metrics."""
-    from shared.observability import logger
-
-    logger.warning("circuit breaker transition", extra={"breaker": breaker, "from": from_state, "to": to_state})
-    get_recorder().add(f"breaker#{breaker}", {f"{from_state}_to_{to_state}": 1})
-    _safe_emf(f"CircuitBreaker_{to_state}", MetricUnit.Count, 1)
 
 
 def _emit_emf(status: int, latency_ms: float, *, rate_limited: bool, failed_open: bool) -> None:
@@ -158,103 +133,4 @@ def _safe_emf(name: str, unit: MetricUnit, value: float) -> None:
     try:
         emf.add_metric(name=name, unit=unit, value=value)
     except Exception:  # e.g. no namespace configured: EMF is best effort, the shared table is not
-        from shared.observability import logger
-
         logger.debug("EMF metric dropped", extra={"metric": name})
-
-
-# --- reading ------------------------------------------------------------------------------------
-
-
-def percentiles(histogram: list[int]) -> dict[str, int | None]:
-    total = sum(histogram)
-    result: dict[str, int | None] = {}
-    for label, fraction in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
-        if not total:
-            result[label] = None
-            continue
-        target, seen = math.ceil(fraction * total), 0
-        for index, count in enumerate(histogram):
-            seen += count
-            if seen >= target:
-                result[label] = LATENCY_BOUNDS_MS[index]
-                break
-    return result
-
-
-class _RouteTotals:
-    def __init__(self) -> None:
-        self.total = 0
-        self.by_status: Counter[str] = Counter()
-        self.histogram = [0] * len(LATENCY_BOUNDS_MS)
-        self.latency_sum = 0
-        self.rate_limited = 0
-        self.fail_open = 0
-
-    def add(self, item: dict[str, Any]) -> None:
-        for name, value in item.items():
-            if "N" not in value or name == "expires_at":
-                continue
-            number = int(value["N"])
-            if name == "requests":
-                self.total += number
-            elif name.startswith("status_"):
-                self.by_status[name.removeprefix("status_")] += number
-            elif name.startswith("lat_"):
-                self.histogram[int(name.removeprefix("lat_"))] += number
-            elif name == "latency_ms_sum":
-                self.latency_sum += number
-            elif name == "rate_limited":
-                self.rate_limited += number
-            elif name == "limiter_fail_open":
-                self.fail_open += number
-
-    def view(self) -> dict[str, Any]:
-        return {"total": self.total, "by_status": dict(sorted(self.by_status.items())),
-                "latency_ms": {**percentiles(self.histogram),
-                               "mean": round(self.latency_sum / self.total, 1) if self.total else None},
-                "rate_limited": self.rate_limited}
-
-
-def _query_minute(client: Any, table: str, minute: int) -> Iterable[dict[str, Any]]:
-    request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk",
-                               "ExpressionAttributeValues": {":pk": {"S": f"minute#{minute}"}}}
-    while True:
-        page = client.query(**request)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def summarize(minutes: int, now: float | None = None) -> dict[str, Any]:
-    """Counters of every container over the last `minutes` minutes (the current one included)."""
-    from shared.aws import dynamodb_client
-    from shared.settings import get_settings
-
-    now = time.time() if now is None else now
-    last = int(now // 60)
-    routes: dict[str, _RouteTotals] = {}
-    overall = _RouteTotals()
-    transitions: dict[str, Counter[str]] = {}
-    for minute in range(last - minutes + 1, last + 1):
-        for item in _query_minute(dynamodb_client(), get_settings().metrics_table, minute):
-            sk = item["sk"]["S"]
-            if sk.startswith("route#"):
-                routes.setdefault(sk.removeprefix("route#"), _RouteTotals()).add(item)
-                overall.add(item)
-            elif sk.startswith("breaker#"):
-                counter = transitions.setdefault(sk.removeprefix("breaker#"), Counter())
-                counter.update({k: int(v["N"]) for k, v in item.items() if k not in ("pk", "sk", "expires_at")})
-    totals = overall.view()
-    return {
-        "window": {"minutes": minutes, "from": _iso((last - minutes + 1) * 60), "to": _iso(now)},
-        "requests": {"total": totals["total"], "by_status": totals["by_status"], "latency_ms": totals["latency_ms"]},
-        "routes": {route: totals.view() for route, totals in sorted(routes.items())},
-        "rate_limit": {"rejected": overall.rate_limited, "fail_open": overall.fail_open},
-        "breaker_transitions": {name: dict(counter) for name, counter in sorted(transitions.items())},
-    }
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

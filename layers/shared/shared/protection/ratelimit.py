@@ -41,20 +41,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from shared.events import header
+from shared.logger import logger
 from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure
 from shared.protection.sliding_window import Bucket, Buckets, Decision, Window, epoch_ms
-from shared.settings import RateRule, Settings, get_settings
+from shared.settings import RateRule
 
 MAX_ATTEMPTS = 3
 CACHE_KEYS = 10_000
 FAIL_OPEN_BACKOFF_SECONDS = 1.5
 
-AUTH_ROUTES = frozenset({("POST", "/v1/users/register"), ("POST", "/v1/users/login")})
-ORDER_CREATE_ROUTE = ("POST", "/v1/orders")
-# bcrypt runs twice per password change (check, then hash): as tight a budget as login, per user, so one
-# caller cannot hold every worker on bcrypt while others wait.
-PASSWORD_ROUTE = ("PUT", "/v1/users/password")
 
 
 def _item_state(item: dict[str, Any] | None, window: Window) -> tuple[Buckets, int | None]:
@@ -86,38 +81,23 @@ class RateLimiter:
         self._clock = clock
         self._backoff = Backoff(backoff_seconds, clock)
         self._cache: OrderedDict[str, Buckets] = OrderedDict()
-        self._cache_owner: object = None
 
     def hit(self, name: str, rule: RateRule, key: str) -> Decision:
         pk = f"{name}/{rule.window_seconds}#{key}"
         window = Window(rule)
-        client = self._current_client()
         if self._backoff.active:
             return self._fail_open(pk, window)
         try:
-            return self._decide(client, pk, window)
+            return self._decide(self._client(), pk, window)
         except DYNAMODB_ERRORS as error:
-            from shared.observability import logger
-
             logger.warning("rate limiter unavailable, failing open", extra={"error": type(error).__name__})
             self._backoff.trip()
             return self._fail_open(pk, window)
         except (KeyError, TypeError, ValueError) as error:
             # An item this code did not write (wrong types): fail open for this key only, loudly.
-            from shared.observability import logger
-
             logger.error("rate limit item unreadable, failing open", extra={"error": type(error).__name__})
             self._cache.pop(pk, None)
             return self._fail_open(pk, window)
-
-    def _current_client(self) -> Any:
-        # A new client means a new endpoint or a new emulator: cached counts belong to the old one.
-        client = self._client()
-        if client is not self._cache_owner:
-            self._cache.clear()
-            self._backoff.clear()
-            self._cache_owner = client
-        return client
 
     def _decide(self, client: Any, pk: str, window: Window) -> Decision:
         now_ms = epoch_ms(self._clock())
@@ -195,56 +175,3 @@ class RateLimiter:
         decision = window.decide(known, window.bucket(now_ms), now_ms, allowed=True)
         return Decision(allowed=True, limit=decision.limit, remaining=max(0, decision.remaining - 1),
                         reset_after=decision.reset_after, failed_open=True)
-
-
-# --- which rule and key a request falls under -------------------------------------------------
-
-
-def source_ip(event: dict[str, Any]) -> str:
-    """The caller's address as API Gateway saw it. Never X-Forwarded-For: clients can forge it."""
-    identity = (event.get("requestContext") or {}).get("identity") or {}
-    return str(identity.get("sourceIp") or "unknown")
-
-
-def token_subject(event: dict[str, Any]) -> str | None:
-    """The user id of a validly signed bearer token, else None (no database lookup: keying only)."""
-    from shared.auth.tokens import bearer_token, decode_token
-    from shared.errors import Unauthorized
-
-    try:
-        return str(decode_token(bearer_token(header(event, "Authorization"))).user_id)
-    except (Unauthorized, RuntimeError):
-        return None
-
-
-def select_rule(event: dict[str, Any], settings: Settings) -> tuple[str, RateRule, str]:
-    """(rule name, rule, key) for a raw REST v1 event, chosen by (httpMethod, resource)."""
-    route = (str(event.get("httpMethod") or "").upper(), str(event.get("resource") or ""))
-    if route in AUTH_ROUTES:
-        return "auth", settings.rate_limit_auth, f"ip:{source_ip(event)}"
-    user = token_subject(event)
-    key = f"user:{user}" if user else f"ip:{source_ip(event)}"
-    if route == ORDER_CREATE_ROUTE:
-        return "order_create", settings.rate_limit_order_create, key
-    if route == PASSWORD_ROUTE:
-        return "password", settings.rate_limit_password, key
-    return "default", settings.rate_limit_default, key
-
-
-_instances: dict[str, RateLimiter] = {}
-
-
-def get_limiter() -> RateLimiter:
-    """This container's limiter (its cache of finished buckets lives as long as the container)."""
-    table = get_settings().rate_limit_table
-    if table not in _instances:
-        from shared.aws import dynamodb_client
-
-        _instances[table] = RateLimiter(table, dynamodb_client)
-    return _instances[table]
-
-
-def check_request(event: dict[str, Any]) -> Decision:
-    """The rate-limit decision for one incoming request (one conditional write at most)."""
-    name, rule, key = select_rule(event, get_settings())
-    return get_limiter().hit(name, rule, key)

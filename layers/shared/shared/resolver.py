@@ -1,29 +1,31 @@
-"""The REST resolver every function uses, and the one place where errors become HTTP."""
+"""The REST resolver every function uses, and the one place where errors become HTTP responses.
+
+Validation is on (Powertools + Pydantic), bodies are compact JSON with exact decimals, every typed
+domain error (shared.errors) maps to its status and envelope here, and so do Powertools' own
+validation and routing errors. Authentication is decided before validation, so an anonymous or
+non-admin caller never learns a protected route's input rules from a 400.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.auth.principal import access_error
+from shared.envelope import failure
 from shared.errors import ApiError, NotFound, ValidationFailed
 from shared.jsonutil import dumps
-from shared.observability import log_unexpected, logger, request_guard
-from shared.responses import failure
-from shared.settings import get_settings
+from shared.logger import log_unexpected, logger
 
 
 def _parse_json(text: str | bytes) -> Any:
@@ -62,8 +64,6 @@ def handle_api_error(error: ApiError) -> Response:
 
 
 def handle_request_validation(app: APIGatewayRestResolver, error: RequestValidationError) -> Response:
-    from shared.auth.principal import access_error
-
     denied = access_error(app)  # authentication and authorisation come before validation
     if denied is not None:
         return failure(denied)
@@ -93,8 +93,6 @@ def reject_unknown_query(app: APIGatewayRestResolver, next_middleware: NextMiddl
     declared = {field.alias for field in route.dependant.query_params} if route is not None else set()
     unknown = sorted(set(app.current_event.query_string_parameters or {}) - declared)
     if unknown:
-        from shared.auth.principal import access_error
-
         raise access_error(app) or ValidationFailed(
             f"Unknown query parameter '{unknown[0]}'",
             details=[{"field": name, "message": "not a parameter of this route", "type": "extra_forbidden"}
@@ -116,25 +114,3 @@ def create_resolver() -> APIGatewayRestResolver:
     app.exception_handler(Exception)(handle_unexpected)
     app.use(middlewares=[reject_unknown_query])
     return app
-
-
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-
-
-def create_handler(*routers: Router) -> tuple[APIGatewayRestResolver, LambdaHandler]:
-    """A function's resolver with its routers, and the Lambda entry point: a decorator stack
-    (log context, EMF metrics, request guard) around `app.resolve`. Every function uses this one."""
-    from shared.protection.metrics import emf
-
-    get_settings()  # a misconfigured environment (e.g. a short JWT secret) fails the cold start, not each request
-    app = create_resolver()
-    for router in routers:
-        app.include_router(router)
-
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @emf.log_metrics
-    @request_guard
-    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
-
-    return app, lambda_handler

@@ -1,54 +1,49 @@
-"""What the monitoring routes return, for openapi.json (documentation only; see shared.openapi_models)."""
+"""What the monitoring routes return: one model per shape, used to write the body and to document it."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
-from shared.openapi_models import documented, error_statuses, json_response
+from shared.output import Output, absent, documented, error_statuses, json_response
 
 
-class DependencyCheck(BaseModel):
+class DependencyCheck(Output):
     status: Literal["up", "down"]
     latency_ms: float
-    error: str | None = None
+    error: str | None = Field(default=None, exclude_if=absent)  # only when down
 
 
-class HealthChecks(BaseModel):
+class HealthChecks(Output):
     database: DependencyCheck
     dynamodb: DependencyCheck
 
 
-class BreakerView(BaseModel):
+class BreakerView(Output):
     state: Literal["closed", "open", "half_open"]
     failures: int
     opened_at: str | None
     transitions: dict[str, int]
-    retry_after: int | None = None
+    retry_after: int | None = Field(default=None, exclude_if=absent)  # only when open
 
 
-class HealthData(BaseModel):
+class HealthData(Output):
     status: Literal["healthy", "degraded"]
     checks: HealthChecks
     circuit_breakers: dict[str, BreakerView]
 
 
-class HealthEnvelope(BaseModel):
-    """`success` is true only when healthy (then 200); degraded is a 503 with the same shape."""
+class MetricsWindow(Output):
+    model_config = ConfigDict(populate_by_name=True)
 
-    success: bool
-    data: HealthData
-
-
-class Window(BaseModel):
     minutes: int
     from_: str = Field(alias="from")
     to: str
 
 
-class LatencyView(BaseModel):
+class LatencyView(Output):
     """Bucket upper bounds in ms (None before any request)."""
 
     p50: int | None
@@ -57,26 +52,26 @@ class LatencyView(BaseModel):
     mean: float | None
 
 
-class RouteTotals(BaseModel):
+class RouteTotals(Output):
     total: int
     by_status: dict[str, int]
     latency_ms: LatencyView
     rate_limited: int
 
 
-class RequestTotals(BaseModel):
+class RequestTotals(Output):
     total: int
     by_status: dict[str, int]
     latency_ms: LatencyView
 
 
-class RateLimitTotals(BaseModel):
+class RateLimitTotals(Output):
     rejected: int
     fail_open: int
 
 
-class MetricsData(BaseModel):
-    window: Window
+class MetricsData(Output):
+    window: MetricsWindow
     requests: RequestTotals
     routes: dict[str, RouteTotals]
     rate_limit: RateLimitTotals
@@ -84,15 +79,17 @@ class MetricsData(BaseModel):
     circuit_breakers: dict[str, BreakerView]
 
 
-class MetricsEnvelope(BaseModel):
-    success: Literal[True]
-    data: MetricsData
+class HealthEnvelope(Output):
+    """`success` is true only when healthy (then 200); degraded is a 503 with the same shape."""
+
+    success: bool
+    data: HealthData
 
 
 HEALTH: dict[int, OpenAPIResponse] = {
-    **documented(200, "Every dependency up and no breaker open", HealthEnvelope),
+    **documented(200, "Every dependency up and no breaker open", HealthData),
     503: json_response("Degraded: a dependency is down or a breaker is open (success false, same data)",
                        HealthEnvelope),
 }
-METRICS = documented(200, "Counters of every function instance over the window", MetricsEnvelope,
+METRICS = documented(200, "Counters of every function instance over the window", MetricsData,
                      *error_statuses(params=True, auth=True, database=True))

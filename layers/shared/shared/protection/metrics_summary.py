@@ -1,0 +1,109 @@
+"""`GET /metrics`: every container's counters (MetricsTable, written by shared.protection.metrics) summed up.
+
+The last `minutes` whole-or-current minutes (default 15, 1..60), one Query per minute. Percentiles are
+read off the histogram and reported as the upper bound of the bucket holding the percentile, so they
+are exact to a bucket (e.g. "p95 ≤ 50 ms").
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from shared.protection.metrics import LATENCY_BOUNDS_MS
+
+DEFAULT_MINUTES, MAX_MINUTES = 15, 60
+
+
+def percentiles(histogram: list[int]) -> dict[str, int | None]:
+    total = sum(histogram)
+    result: dict[str, int | None] = {}
+    for label, fraction in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+        if not total:
+            result[label] = None
+            continue
+        target, seen = math.ceil(fraction * total), 0
+        for index, count in enumerate(histogram):
+            seen += count
+            if seen >= target:
+                result[label] = LATENCY_BOUNDS_MS[index]
+                break
+    return result
+
+
+class _RouteTotals:
+    def __init__(self) -> None:
+        self.total = 0
+        self.by_status: Counter[str] = Counter()
+        self.histogram = [0] * len(LATENCY_BOUNDS_MS)
+        self.latency_sum = 0
+        self.rate_limited = 0
+        self.fail_open = 0
+
+    def add(self, item: dict[str, Any]) -> None:
+        for name, value in item.items():
+            if "N" not in value or name == "expires_at":
+                continue
+            number = int(value["N"])
+            if name == "requests":
+                self.total += number
+            elif name.startswith("status_"):
+                self.by_status[name.removeprefix("status_")] += number
+            elif name.startswith("lat_"):
+                self.histogram[int(name.removeprefix("lat_"))] += number
+            elif name == "latency_ms_sum":
+                self.latency_sum += number
+            elif name == "rate_limited":
+                self.rate_limited += number
+            elif name == "limiter_fail_open":
+                self.fail_open += number
+
+    def view(self) -> dict[str, Any]:
+        return {"total": self.total, "by_status": dict(sorted(self.by_status.items())),
+                "latency_ms": {**percentiles(self.histogram),
+                               "mean": round(self.latency_sum / self.total, 1) if self.total else None},
+                "rate_limited": self.rate_limited}
+
+
+def _query_minute(client: Any, table: str, minute: int) -> Iterable[dict[str, Any]]:
+    request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk",
+                               "ExpressionAttributeValues": {":pk": {"S": f"minute#{minute}"}}}
+    while True:
+        page = client.query(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def summarize(client: Any, table: str, minutes: int, now: float | None = None) -> dict[str, Any]:
+    """Counters of every container over the last `minutes` minutes (the current one included)."""
+    now = time.time() if now is None else now
+    last = int(now // 60)
+    routes: dict[str, _RouteTotals] = {}
+    overall = _RouteTotals()
+    transitions: dict[str, Counter[str]] = {}
+    for minute in range(last - minutes + 1, last + 1):
+        for item in _query_minute(client, table, minute):
+            sk = item["sk"]["S"]
+            if sk.startswith("route#"):
+                routes.setdefault(sk.removeprefix("route#"), _RouteTotals()).add(item)
+                overall.add(item)
+            elif sk.startswith("breaker#"):
+                counter = transitions.setdefault(sk.removeprefix("breaker#"), Counter())
+                counter.update({k: int(v["N"]) for k, v in item.items() if k not in ("pk", "sk", "expires_at")})
+    totals = overall.view()
+    return {
+        "window": {"minutes": minutes, "from": _iso((last - minutes + 1) * 60), "to": _iso(now)},
+        "requests": {"total": totals["total"], "by_status": totals["by_status"], "latency_ms": totals["latency_ms"]},
+        "routes": {route: totals.view() for route, totals in sorted(routes.items())},
+        "rate_limit": {"rejected": overall.rate_limited, "fail_open": overall.fail_open},
+        "breaker_transitions": {name: dict(counter) for name, counter in sorted(transitions.items())},
+    }
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
