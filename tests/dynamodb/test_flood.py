@@ -18,8 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.dynamodb import DynamoDbServer, start_dynamodb
-from tests.dynamodb.conftest import make_client
-from tests.dynamodb.test_limits import error_of, raw_call
+from tests.dynamodb.conftest import error_of, make_client, raw_call
 
 NORMAL_REQUESTS = 150
 MAX_FLOOD_REQUESTS = 200  # bounded whatever happens

@@ -6,9 +6,7 @@ against DynamoDB, botocore's service-2.json).
 
 from __future__ import annotations
 
-import http.client
 import json
-import urllib.parse
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,27 +15,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.dynamodb import DynamoDbServer
-from tests.dynamodb.conftest import make_client
+from tests.dynamodb.conftest import error_of, make_client, raw_call
 
 VALUES = {":v": {"N": "1"}}
-
-
-def raw_call(url: str, action: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    """One request as bytes, past boto3's client-side validation."""
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
-    try:
-        connection.request("POST", "/", body=body, headers={"X-Amz-Target": f"DynamoDB_20120810.{action}",
-                                                            "Content-Type": "application/x-amz-json-1.0"})
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
-
-
-def error_of(answer: tuple[int, dict[str, Any]]) -> tuple[int, str, str]:
-    status, payload = answer
-    return status, payload.get("__type", "").rsplit("#", 1)[-1], payload.get("message", "")
 
 
 @pytest.fixture
