@@ -247,13 +247,15 @@ class Stack:
         self.postgres.start()
 
     def start_dynamodb_server(self) -> None:
-        port = self.config.dynamodb_port
-        if not port_is_free(self.config.host, port):
+        # Loopback whatever HOST the gateway binds: the emulation is unauthenticated, and only the
+        # gateway's function workers (on this machine) talk to it.
+        host, port = "127.0.0.1", self.config.dynamodb_port
+        if not port_is_free(host, port):
             raise StackError(f"port {port} for the DynamoDB emulation is in use; set DYNAMODB_PORT or "
                              "DYNAMODB_ENDPOINT_URL")
-        command = [sys.executable, "-m", "local.dynamodb", "--host", self.config.host, "--port", str(port)]
+        command = [sys.executable, "-m", "local.dynamodb", "--host", host, "--port", str(port)]
         self._dynamodb = _Child("dynamodb", command, self._child_env(), self.config.log)
-        self.dynamodb_url = f"http://{self.config.host}:{port}"
+        self.dynamodb_url = f"http://{host}:{port}"
         _wait_http(self.dynamodb_url, 30)
 
     def stop_dynamodb_server(self) -> None:

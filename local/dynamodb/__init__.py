@@ -4,10 +4,11 @@
     handle = start_dynamodb()            # 127.0.0.1, any free port, engine from DYNAMODB_ENGINE or "fast"
     handle.url; handle.stop()
 
-    python -m local.dynamodb --host H --port P [--template T] [--engine fast|moto]
+    python -m local.dynamodb [--host H] [--port P] [--template T] [--engine fast|moto] [--allow-remote]
 
 `fast` (local.dynamodb.server/store) implements the API subset this project and Powertools use,
-single-threaded on an asyncio loop, roughly ten times moto's UpdateItem rate. `moto`
+single-threaded on an asyncio loop, roughly ten times moto's UpdateItem rate; DynamoDB's limits are
+enforced before any expensive work (limits.py), so one client cannot stall it for the others. `moto`
 (local.dynamodb.moto_engine) is the broad, slower reference, kept for anything `fast` rejects.
 TTL attributes are recorded and described but items never expire (DynamoDB's own TTL deletion
 lags by up to days, so nothing may depend on it).

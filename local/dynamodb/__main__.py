@@ -1,8 +1,14 @@
-"""python -m local.dynamodb --host H --port P [--template T] [--engine fast|moto]"""
+"""python -m local.dynamodb [--host H] [--port P] [--template T] [--engine fast|moto] [--allow-remote]
+
+Binds loopback only unless --allow-remote is given: the emulation checks no signature and has no
+access control, so anyone who can reach the port can read, change or delete every table (rate-limit
+counters, idempotency records). The local stack always runs it on 127.0.0.1, whatever HOST the gateway uses.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import threading
 from pathlib import Path
@@ -20,14 +26,29 @@ def create_template_tables(url: str, template: Path, region: str = "us-east-1") 
     return create_tables(client, template, region)
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # any other name may resolve to anything
+        return False
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A local DynamoDB (fast in-memory engine or moto)")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback only unless --allow-remote")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--template", type=Path, help="create the tables this SAM template declares")
     parser.add_argument("--engine", choices=ENGINES, default=None,
                         help="fast (default, or $DYNAMODB_ENGINE) or moto")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a non-loopback --host: the tables are unauthenticated, anyone who reaches the "
+                             "port can read and change them")
     args = parser.parse_args(argv)
+    if not args.allow_remote and not is_loopback(args.host):
+        parser.error(f"--host {args.host} is not a loopback address; the emulation has no authentication, "
+                     "so it binds 127.0.0.1 unless --allow-remote is given")
     handle = start_dynamodb(args.host, args.port, args.engine or default_engine())
     if args.template:
         create_template_tables(handle.url, args.template)

@@ -1,8 +1,10 @@
-"""DynamoDB expression grammar: parsed once per expression text, evaluated with any placeholders.
+"""DynamoDB expressions: parsed once per expression text (grammar.py), compiled to closures, evaluated.
 
 Parsing turns the text into a small AST of tuples, which is then compiled into closures
 `fn(item, names, values)`. Placeholders (#n, :v) stay unresolved in the AST, so the cache keyed
-by expression text hits across requests that differ only in their values.
+by expression text hits across requests that differ only in their values. Every parse is preceded by
+DynamoDB's 4 KB size check, and the AST is at most ~300 levels deep (grammar.py), so compiling and
+evaluating use one stack frame per level at most.
 
 Precedence as DynamoDB documents it: comparators, IN, BETWEEN, functions > parentheses > NOT > AND > OR.
 """
@@ -10,229 +12,22 @@ Precedence as DynamoDB documents it: comparators, IN, BETWEEN, functions > paren
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from local.dynamodb.values import DynamoError, Item, Value, arithmetic, equal, size, sort_key, validation
+from local.dynamodb.grammar import Node, Parser, PathSpec
+from local.dynamodb.limits import check_expression_size
+from local.dynamodb.values import Item, Value, equal, size, sort_key, validation
 
-PathSpec = tuple[str | int, ...]  # str: a name or a "#placeholder"; int: a list index
 Names = dict[str, str]
 Values = dict[str, Value]
 Condition = Callable[[Item, Names, Values], bool]
 Operand = Callable[[Item, Names, Values], "Value | None"]
 
-_TOKEN = re.compile(r"\s*(?:(?P<name>#[A-Za-z0-9_]+)|(?P<value>:[A-Za-z0-9_]+)|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
-                    r"|(?P<int>[0-9]+)|(?P<op><>|<=|>=|[=<>()\[\],.+-]))")
-_RESERVED = frozenset(
-    (Path(__file__).with_name("reserved_keywords.txt")).read_text().split()
-)
-_COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
-_CONDITION_FUNCTIONS = {"attribute_exists": 1, "attribute_not_exists": 1, "attribute_type": 2,
-                        "begins_with": 2, "contains": 2}
 _ATTRIBUTE_TYPES = frozenset({"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"})
 _ORDERED = frozenset({"N", "S", "B"})
-
-
-# --- tokens and parser -----------------------------------------------------------------------
-
-
-@dataclass
-class _Parser:
-    text: str
-    kind: str  # "ConditionExpression", "UpdateExpression", ... for error messages
-    tokens: list[tuple[str, str]] = field(default_factory=list)
-    pos: int = 0
-    names: set[str] = field(default_factory=set)
-    values: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        index, text = 0, self.text
-        while index < len(text):
-            match = _TOKEN.match(text, index)
-            if match is None:
-                if not text[index:].strip():
-                    break
-                raise self.error(text[index:].strip()[:1])
-            index = match.end()
-            kind = match.lastgroup or "op"
-            self.tokens.append((kind, match.group(kind)))
-        if not self.tokens:
-            raise validation(f"Invalid {self.kind}: The expression can not be empty;")
-
-    def error(self, token: str | None = None) -> DynamoError:
-        if token is None:
-            token = self.tokens[self.pos][1] if self.pos < len(self.tokens) else "<EOF>"
-        return validation(f'Invalid {self.kind}: Syntax error; token: "{token}", near: "{self.text[:40]}"')
-
-    def peek(self, offset: int = 0) -> tuple[str, str]:
-        index = self.pos + offset
-        return self.tokens[index] if index < len(self.tokens) else ("end", "")
-
-    def take(self) -> tuple[str, str]:
-        token = self.peek()
-        if token[0] == "end":
-            raise self.error()
-        self.pos += 1
-        return token
-
-    def expect(self, text: str) -> None:
-        if self.take()[1] != text:
-            self.pos -= 1
-            raise self.error()
-
-    def keyword(self, word: str) -> bool:
-        kind, text = self.peek()
-        if kind == "ident" and text.upper() == word:
-            self.pos += 1
-            return True
-        return False
-
-    def at_end(self) -> bool:
-        return self.pos >= len(self.tokens)
-
-    # paths and operands
-    def path(self) -> PathSpec:
-        elements: list[str | int] = [self._path_name()]
-        while True:
-            text = self.peek()[1]
-            if text == ".":
-                self.pos += 1
-                elements.append(self._path_name())
-            elif text == "[":
-                self.pos += 1
-                kind, number = self.take()
-                if kind != "int":
-                    raise self.error(number)
-                self.expect("]")
-                elements.append(int(number))
-            else:
-                return tuple(elements)
-
-    def _path_name(self) -> str:
-        kind, text = self.take()
-        if kind == "name":
-            self.names.add(text)
-            return text
-        if kind == "ident":
-            if text.upper() in _RESERVED:
-                raise validation(f"Invalid {self.kind}: Attribute name is a reserved keyword; reserved keyword: "
-                                 f"{text}")
-            return text
-        raise self.error(text)
-
-    def operand(self) -> tuple[Any, ...]:
-        kind, text = self.peek()
-        if kind == "value":
-            self.pos += 1
-            self.values.add(text)
-            return ("value", text)
-        if kind == "ident" and text == "size" and self.peek(1)[1] == "(":
-            self.pos += 2
-            path = self.path()
-            self.expect(")")
-            return ("size", path)
-        if kind == "ident" and self.peek(1)[1] == "(":
-            raise validation(f"Invalid {self.kind}: The function is not allowed to be used this way in an "
-                             f"expression; function: {text}")
-        return ("path", self.path())
-
-    # conditions
-    def condition(self) -> tuple[Any, ...]:
-        node = self._and()
-        while self.keyword("OR"):
-            node = ("or", node, self._and())
-        return node
-
-    def _and(self) -> tuple[Any, ...]:
-        node = self._not()
-        while self.keyword("AND"):
-            node = ("and", node, self._not())
-        return node
-
-    def _not(self) -> tuple[Any, ...]:
-        if self.keyword("NOT"):
-            return ("not", self._not())
-        return self._primary()
-
-    def _primary(self) -> tuple[Any, ...]:
-        kind, text = self.peek()
-        if text == "(" and kind == "op":
-            self.pos += 1
-            node = self.condition()
-            self.expect(")")
-            return node
-        if kind == "ident" and text in _CONDITION_FUNCTIONS and self.peek(1)[1] == "(":
-            return self._function(text)
-        left = self.operand()
-        kind, text = self.peek()
-        if kind == "op" and text in _COMPARATORS:
-            self.pos += 1
-            return ("cmp", text, left, self.operand())
-        if self.keyword("BETWEEN"):
-            low = self.operand()
-            if not self.keyword("AND"):
-                raise self.error()
-            return ("between", left, low, self.operand())
-        if self.keyword("IN"):
-            self.expect("(")
-            options = [self.operand()]
-            while self.peek()[1] == ",":
-                self.pos += 1
-                options.append(self.operand())
-            self.expect(")")
-            if len(options) > 100:
-                raise validation(f"Invalid {self.kind}: The IN operator is provided with too many operands; "
-                                 f"number of operands: {len(options)}")
-            return ("in", left, options)
-        raise self.error()
-
-    def _function(self, name: str) -> tuple[Any, ...]:
-        self.pos += 2
-        args = [self.operand()]
-        while self.peek()[1] == ",":
-            self.pos += 1
-            args.append(self.operand())
-        self.expect(")")
-        if len(args) != _CONDITION_FUNCTIONS[name]:
-            raise validation(f"Invalid {self.kind}: Incorrect number of operands for operator or function; "
-                             f"operator or function: {name}, number of operands: {len(args)}")
-        if args[0][0] != "path":
-            raise validation(f"Invalid {self.kind}: Operator or function requires a document path; "
-                             f"operator or function: {name}")
-        return ("func", name, args)
-
-    # update expressions
-    def set_value(self) -> tuple[Any, ...]:
-        left = self._set_operand()
-        text = self.peek()[1]
-        if text in ("+", "-") and self.peek()[0] == "op":
-            self.pos += 1
-            return ("arith", text, left, self._set_operand())
-        return left
-
-    def _set_operand(self) -> tuple[Any, ...]:
-        kind, text = self.peek()
-        if kind == "ident" and text in ("if_not_exists", "list_append") and self.peek(1)[1] == "(":
-            self.pos += 2
-            if text == "if_not_exists":
-                first: tuple[Any, ...] = ("path", self.path())
-            else:
-                first = self._set_operand()
-            self.expect(",")
-            second = self._set_operand()
-            self.expect(")")
-            return (text, first, second)
-        if kind == "value":
-            self.pos += 1
-            self.values.add(text)
-            return ("value", text)
-        if kind == "ident" and self.peek(1)[1] == "(":
-            raise validation(f"Invalid {self.kind}: Invalid function name; function: {text}")
-        return ("path", self.path())
 
 
 # --- evaluation ----------------------------------------------------------------------------
@@ -258,7 +53,7 @@ def get_path(item: Item, path: tuple[str | int, ...]) -> Value | None:
     return current
 
 
-def _operand(node: tuple[Any, ...]) -> Operand:
+def _operand(node: Node) -> Operand:
     kind = node[0]
     if kind == "value":
         placeholder = node[1]
@@ -329,17 +124,31 @@ def _function(name: str, args: list[Operand]) -> Condition:
     return call
 
 
-def _logical(node: tuple[Any, ...]) -> Condition:
+def _logical(node: Node) -> Condition:
     if node[0] == "not":
         a = compile_condition(node[1])
         return lambda item, names, values: not a(item, names, values)
-    a, b = compile_condition(node[1]), compile_condition(node[2])
+    parts: list[Condition] = []
+    for child in node[1]:
+        parts.append(compile_condition(child))
+    # Plain loops, not any()/all(): a generator would add a stack frame per nesting level.
     if node[0] == "or":
-        return lambda item, names, values: a(item, names, values) or b(item, names, values)
-    return lambda item, names, values: a(item, names, values) and b(item, names, values)
+        def any_of(item: Item, names: Names, values: Values) -> bool:
+            for part in parts:  # noqa: SIM110
+                if part(item, names, values):
+                    return True
+            return False
+        return any_of
+
+    def all_of(item: Item, names: Names, values: Values) -> bool:
+        for part in parts:  # noqa: SIM110
+            if not part(item, names, values):
+                return False
+        return True
+    return all_of
 
 
-def _between(node: tuple[Any, ...]) -> Condition:
+def _between(node: Node) -> Condition:
     x, low, high = _operand(node[1]), _operand(node[2]), _operand(node[3])
 
     def between(item: Item, names: Names, values: Values) -> bool:
@@ -348,7 +157,7 @@ def _between(node: tuple[Any, ...]) -> Condition:
     return between
 
 
-def _in(node: tuple[Any, ...]) -> Condition:
+def _in(node: Node) -> Condition:
     x, options = _operand(node[1]), [_operand(option) for option in node[2]]
 
     def within(item: Item, names: Names, values: Values) -> bool:
@@ -359,7 +168,7 @@ def _in(node: tuple[Any, ...]) -> Condition:
     return within
 
 
-def compile_condition(node: tuple[Any, ...]) -> Condition:
+def compile_condition(node: Node) -> Condition:
     kind = node[0]
     if kind in ("or", "and", "not"):
         return _logical(node)
@@ -373,29 +182,33 @@ def compile_condition(node: tuple[Any, ...]) -> Condition:
     return _function(node[1], [_operand(arg) for arg in node[2]])
 
 
-def _value_checks(node: tuple[Any, ...], checks: list[tuple[str, str, str]]) -> None:
-    """Static type checks DynamoDB makes on literal operands, collected as (rule, placeholder, detail)."""
-    kind = node[0]
-    if kind in ("or", "and"):
-        _value_checks(node[1], checks)
-        _value_checks(node[2], checks)
-    elif kind == "not":
-        _value_checks(node[1], checks)
-    elif kind == "cmp" and node[1] not in ("=", "<>"):
-        checks.extend(("ordered", operand[1], node[1]) for operand in node[2:] if operand[0] == "value")
-    elif kind == "between":
-        checks.extend(("ordered", operand[1], "BETWEEN") for operand in node[1:] if operand[0] == "value")
-        if node[2][0] == "value" and node[3][0] == "value":
-            checks.append(("bounds", node[2][1], node[3][1]))
-    elif kind == "func" and node[1] == "attribute_type" and node[2][1][0] == "value":
-        checks.append(("type", node[2][1][1], "attribute_type"))
-    elif kind == "func" and node[1] == "begins_with" and node[2][1][0] == "value":
-        checks.append(("prefix", node[2][1][1], "begins_with"))
+def _value_checks(ast: Node) -> list[tuple[str, str, str]]:
+    """Static type checks DynamoDB makes on literal operands, as (rule, placeholder, detail); iterative."""
+    checks: list[tuple[str, str, str]] = []
+    pending = [ast]
+    while pending:
+        node = pending.pop()
+        kind = node[0]
+        if kind in ("or", "and"):
+            pending.extend(reversed(node[1]))
+        elif kind == "not":
+            pending.append(node[1])
+        elif kind == "cmp" and node[1] not in ("=", "<>"):
+            checks.extend(("ordered", operand[1], node[1]) for operand in node[2:] if operand[0] == "value")
+        elif kind == "between":
+            checks.extend(("ordered", operand[1], "BETWEEN") for operand in node[1:] if operand[0] == "value")
+            if node[2][0] == "value" and node[3][0] == "value":
+                checks.append(("bounds", node[2][1], node[3][1]))
+        elif kind == "func" and node[1] == "attribute_type" and node[2][1][0] == "value":
+            checks.append(("type", node[2][1][1], "attribute_type"))
+        elif kind == "func" and node[1] == "begins_with" and node[2][1][0] == "value":
+            checks.append(("prefix", node[2][1][1], "begins_with"))
+    return checks
 
 
 @dataclass(frozen=True)
 class ConditionExpr:
-    ast: tuple[Any, ...]
+    ast: Node
     evaluate: Condition
     names: frozenset[str]
     values: frozenset[str]
@@ -422,135 +235,32 @@ class ConditionExpr:
                                      f"greater than or equal to lower bound")
 
 
-@lru_cache(maxsize=4096)
 def parse_condition(text: str, kind: str = "ConditionExpression") -> ConditionExpr:
-    parser = _Parser(text, kind)
+    check_expression_size(text, kind)  # before the cache: a 4 MiB text is neither hashed nor parsed
+    return _parse_condition(text, kind)
+
+
+@lru_cache(maxsize=4096)
+def _parse_condition(text: str, kind: str) -> ConditionExpr:
+    parser = Parser(text, kind)
     ast = parser.condition()
     if not parser.at_end():
         raise parser.error()
-    checks: list[tuple[str, str, str]] = []
-    _value_checks(ast, checks)
     return ConditionExpr(ast, compile_condition(ast), frozenset(parser.names), frozenset(parser.values),
-                         tuple(checks), kind)
+                         tuple(_value_checks(ast)), kind)
 
 
-# --- update expressions ----------------------------------------------------------------------
-
-SetValue = Callable[[Item, Names, Values], Value]
+# --- projections -------------------------------------------------------------------------
 
 
-def _missing() -> DynamoError:
-    return validation("The provided expression refers to an attribute that does not exist in the item")
-
-
-def _wrong_type() -> DynamoError:
-    return validation("An operand in the update expression has an incorrect data type")
-
-
-def _read_path(path: PathSpec) -> SetValue:
-    def read(item: Item, names: Names, values: Values) -> Value:
-        value = get_path(item, resolve(path, names))
-        if value is None:
-            raise _missing()
-        return value
-    return read
-
-
-def _if_not_exists(node: tuple[Any, ...]) -> SetValue:
-    path, fallback = node[1][1], compile_set_value(node[2])
-
-    def if_not_exists(item: Item, names: Names, values: Values) -> Value:
-        value = get_path(item, resolve(path, names))
-        return fallback(item, names, values) if value is None else value
-    return if_not_exists
-
-
-def _list_append(node: tuple[Any, ...]) -> SetValue:
-    first, second = compile_set_value(node[1]), compile_set_value(node[2])
-
-    def list_append(item: Item, names: Names, values: Values) -> Value:
-        a, b = first(item, names, values), second(item, names, values)
-        if "L" not in a or "L" not in b:
-            raise _wrong_type()
-        return {"L": [*a["L"], *b["L"]]}
-    return list_append
-
-
-def _arith(node: tuple[Any, ...]) -> SetValue:
-    op, left, right = node[1], compile_set_value(node[2]), compile_set_value(node[3])
-
-    def arith(item: Item, names: Names, values: Values) -> Value:
-        a, b = left(item, names, values), right(item, names, values)
-        if "N" not in a or "N" not in b:
-            raise _wrong_type()
-        return {"N": arithmetic(a["N"], b["N"], subtract=op == "-")}
-    return arith
-
-
-def compile_set_value(node: tuple[Any, ...]) -> SetValue:
-    kind = node[0]
-    if kind == "value":
-        placeholder = node[1]
-        return lambda item, names, values: values[placeholder]
-    if kind == "path":
-        return _read_path(node[1])
-    builders = {"if_not_exists": _if_not_exists, "list_append": _list_append, "arith": _arith}
-    return builders[kind](node)
-
-
-@dataclass(frozen=True)
-class UpdateExpr:
-    sets: tuple[tuple[PathSpec, SetValue], ...]
-    removes: tuple[PathSpec, ...]
-    adds: tuple[tuple[PathSpec, str], ...]
-    deletes: tuple[tuple[PathSpec, str], ...]
-    names: frozenset[str]
-    values: frozenset[str]
-
-    def paths(self) -> list[PathSpec]:
-        return [*(p for p, _ in self.sets), *self.removes, *(p for p, _ in self.adds), *(p for p, _ in self.deletes)]
-
-
-@lru_cache(maxsize=4096)
-def parse_update(text: str) -> UpdateExpr:
-    parser = _Parser(text, "UpdateExpression")
-    clauses: dict[str, list[Any]] = {}
-    while not parser.at_end():
-        kind, word = parser.take()
-        clause = word.upper() if kind == "ident" else ""
-        if clause not in ("SET", "REMOVE", "ADD", "DELETE"):
-            parser.pos -= 1
-            raise parser.error()
-        if clause in clauses:
-            raise validation(f'Invalid UpdateExpression: The "{clause}" section can only be used once in an '
-                             f"update expression;")
-        actions: list[Any] = []
-        while True:
-            path = parser.path()
-            if clause == "SET":
-                parser.expect("=")
-                actions.append((path, compile_set_value(parser.set_value())))
-            elif clause == "REMOVE":
-                actions.append(path)
-            else:
-                value_kind, placeholder = parser.take()
-                if value_kind != "value":
-                    parser.pos -= 1
-                    raise parser.error()
-                parser.values.add(placeholder)
-                actions.append((path, placeholder))
-            if parser.peek()[1] != ",":
-                break
-            parser.pos += 1
-        clauses[clause] = actions
-    return UpdateExpr(tuple(clauses.get("SET", ())), tuple(clauses.get("REMOVE", ())),
-                      tuple(clauses.get("ADD", ())), tuple(clauses.get("DELETE", ())),
-                      frozenset(parser.names), frozenset(parser.values))
-
-
-@lru_cache(maxsize=4096)
 def parse_projection(text: str) -> tuple[tuple[PathSpec, ...], frozenset[str]]:
-    parser = _Parser(text, "ProjectionExpression")
+    check_expression_size(text, "ProjectionExpression")
+    return _parse_projection(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_projection(text: str) -> tuple[tuple[PathSpec, ...], frozenset[str]]:
+    parser = Parser(text, "ProjectionExpression")
     paths = [parser.path()]
     while parser.peek()[1] == ",":
         parser.pos += 1

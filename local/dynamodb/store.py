@@ -13,18 +13,18 @@ from typing import Any
 from local.dynamodb.expressions import (
     ConditionExpr,
     Names,
-    PathSpec,
-    UpdateExpr,
     Values,
     compile_condition,
     parse_condition,
     parse_projection,
-    parse_update,
     resolve,
 )
+from local.dynamodb.grammar import PathSpec
+from local.dynamodb.limits import check_item, check_substitutions
 from local.dynamodb.tables import Table, new_table, not_found
-from local.dynamodb.updates import apply_update, overlap_check, project
-from local.dynamodb.values import DynamoError, Item, normalise, normalise_item, sort_key, validation
+from local.dynamodb.updates import UpdateExpr, apply_update, overlap_check, parse_update, project
+from local.dynamodb.values import DynamoError, Item, normalise, normalise_item, sort_key, too_deep, validation
+from local.dynamodb.wire import check_request
 
 Request = dict[str, Any]
 Response = dict[str, Any]
@@ -49,11 +49,17 @@ class Store:
                               f"{action} is not implemented by the fast local DynamoDB; run it with --engine moto")
         if not isinstance(request, dict):
             raise DynamoError("SerializationException", "Request body must be a JSON object")
+        check_request(request)
         for name in _LEGACY:
             if name in request:
                 raise validation(f"{name} (legacy parameter) is not supported by the fast local DynamoDB; "
                                  "use expressions")
-        return handler(request)
+        try:
+            return handler(request)
+        except RecursionError:
+            # Unreachable by design (every walk of client input is bounded or iterative); kept so that a
+            # missed path is still DynamoDB's answer to over-nested input, never a 500.
+            raise too_deep() from None
 
     def _table(self, request: Request) -> Table:
         table = self.tables.get(request.get("TableName"))  # type: ignore[arg-type]
@@ -77,7 +83,11 @@ class Store:
         start = request.get("ExclusiveStartTableName")
         if start:
             names = [name for name in names if name > start]
-        limit = int(request.get("Limit") or 100)
+        limit = request.get("Limit")
+        limit = 100 if limit is None else limit
+        if not 1 <= limit <= 100:
+            raise validation(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
+                             "Member must have value less than or equal to 100 and greater than or equal to 1")
         response: Response = {"TableNames": names[:limit]}
         if len(names) > limit:
             response["LastEvaluatedTableName"] = names[limit - 1]
@@ -122,6 +132,7 @@ class Store:
         table = self._table(request)
         item = normalise_item(request.get("Item"))
         key = table.check_item_key(item)
+        check_item(item)  # before the condition, as DynamoDB does: an oversized put never reaches it
         condition = _condition(request)
         _return_values(request, ("NONE", "ALL_OLD"))
         names, values = _placeholders(request, *_used(condition))
@@ -156,6 +167,7 @@ class Store:
         old = table.get(key)
         _check_condition(request, condition, old, names, values)
         new = apply_update(update, old or key_item, names, values) if update else dict(old or key_item)
+        check_item(new, updated=True)
         table.put(key, new)
         return _update_response(mode, old, new, paths)
 
@@ -240,6 +252,7 @@ def _placeholders(request: Request, used_names: frozenset[str], used_values: fro
         raise validation("ExpressionAttributeValues must not be empty")
     names = names or {}
     values = {str(k): normalise(v) for k, v in (raw_values or {}).items()}
+    check_substitutions(names, values)
     missing_name = sorted(used_names - names.keys())
     if missing_name:
         raise validation("Value provided in ExpressionAttributeNames is not defined; an expression attribute name "
@@ -360,12 +373,10 @@ def _range_test(part: tuple[Any, ...], names: Names, values: Values) -> Callable
 
 
 def _conjuncts(ast: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    if ast[0] == "and":
-        parts = _conjuncts(ast[1]) + _conjuncts(ast[2])
-    elif ast[0] in ("cmp", "between") or (ast[0] == "func" and ast[1] == "begins_with"):
-        parts = [ast]
-    else:
-        raise validation("Invalid operator used in KeyConditionExpression")
+    parts = list(ast[1]) if ast[0] == "and" else [ast]
+    for part in parts:
+        if not (part[0] in ("cmp", "between") or (part[0] == "func" and part[1] == "begins_with")):
+            raise validation("Invalid operator used in KeyConditionExpression")
     if len(parts) > 2:
         raise validation("Conditions can be of length 1 or 2 only")
     return parts

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.dynamodb.limits import check_key_size
 from local.dynamodb.values import DynamoError, Item, Value, sort_key, validation
 
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
@@ -75,6 +76,7 @@ class Table:
             if next(iter(key[name])) != self.key_types[name]:
                 raise validation("The provided key element does not match the schema")
             self._not_empty(name, key[name])
+            check_key_size(key[name], hash_key=name == self.hash_key)
         return self._key_of(key)
 
     def check_item_key(self, item: Item) -> tuple[Any, Any]:
@@ -87,6 +89,7 @@ class Table:
                 raise validation(f"One or more parameter values were invalid: Type mismatch for key {name} "
                                  f"expected: {self.key_types[name]} actual: {kind}")
             self._not_empty(name, value)
+            check_key_size(value, hash_key=name == self.hash_key)
         return self._key_of(item)
 
     @staticmethod
@@ -173,11 +176,15 @@ def new_table(request: dict[str, Any]) -> Table:
     definitions = request.get("AttributeDefinitions")
     if not isinstance(key_schema, list) or not isinstance(definitions, list):
         raise validation("KeySchema and AttributeDefinitions are required")
-    kinds = [k.get("KeyType") for k in key_schema if isinstance(k, dict)]
+    for element in (*key_schema, *definitions):
+        if not isinstance(element, dict) or not isinstance(element.get("AttributeName"), str):
+            raise DynamoError("SerializationException", "KeySchema and AttributeDefinitions elements must be "
+                              "structures with a string AttributeName")
+    kinds = [k.get("KeyType") for k in key_schema]
     if kinds not in (["HASH"], ["HASH", "RANGE"]):
         raise validation("Invalid KeySchema: the first KeySchemaElement is not a HASH key type, or there are "
                          "more than two elements")
-    types = {d.get("AttributeName"): d.get("AttributeType") for d in definitions if isinstance(d, dict)}
+    types = {d["AttributeName"]: d.get("AttributeType") for d in definitions}
     for key in key_schema:
         if types.get(key.get("AttributeName")) not in _KEY_TYPES:
             raise validation("One or more parameter values were invalid: Some index key attributes are not "

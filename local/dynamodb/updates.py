@@ -1,11 +1,17 @@
-"""Applying an update expression to an item, and projecting items onto document paths."""
+"""Update expressions: parsed (grammar.py) and compiled once per text, applied to items; and projecting
+items onto document paths."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from local.dynamodb.expressions import Names, UpdateExpr, Values, get_path, resolve
-from local.dynamodb.values import SET_TYPES, Item, Value, arithmetic, validation
+from local.dynamodb.expressions import Names, Values, get_path, resolve
+from local.dynamodb.grammar import Node, Parser, PathSpec
+from local.dynamodb.limits import check_expression_size
+from local.dynamodb.values import SET_TYPES, DynamoError, Item, Value, arithmetic, validation
 
 Resolved = tuple[str | int, ...]
 
@@ -14,17 +20,132 @@ def _invalid_path() -> Exception:
     return validation("The document path provided in the update expression is invalid for update")
 
 
-def _wrong_type() -> Exception:
+SetValue = Callable[[Item, Names, Values], Value]
+
+
+def _missing() -> DynamoError:
+    return validation("The provided expression refers to an attribute that does not exist in the item")
+
+
+def _wrong_type() -> DynamoError:
     return validation("An operand in the update expression has an incorrect data type")
 
 
+def _leaf(node: Node) -> SetValue:
+    if node[0] == "value":
+        placeholder = node[1]
+        return lambda item, names, values: values[placeholder]
+    path = node[1]
+
+    def read(item: Item, names: Names, values: Values) -> Value:
+        value = get_path(item, resolve(path, names))
+        if value is None:
+            raise _missing()
+        return value
+    return read
+
+
+def compile_set_value(node: Node) -> SetValue:
+    """One stack frame per nesting level: the function builders are inline, not helpers."""
+    kind = node[0]
+    if kind in ("value", "path"):
+        return _leaf(node)
+    if kind == "if_not_exists":
+        target, fallback = node[1][1], compile_set_value(node[2])
+
+        def if_not_exists(item: Item, names: Names, values: Values) -> Value:
+            value = get_path(item, resolve(target, names))
+            return fallback(item, names, values) if value is None else value
+        return if_not_exists
+    if kind == "list_append":
+        first, second = compile_set_value(node[1]), compile_set_value(node[2])
+
+        def list_append(item: Item, names: Names, values: Values) -> Value:
+            a, b = first(item, names, values), second(item, names, values)
+            if "L" not in a or "L" not in b:
+                raise _wrong_type()
+            return {"L": [*a["L"], *b["L"]]}
+        return list_append
+    op, left, right = node[1], compile_set_value(node[2]), compile_set_value(node[3])
+
+    def arith(item: Item, names: Names, values: Values) -> Value:
+        a, b = left(item, names, values), right(item, names, values)
+        if "N" not in a or "N" not in b:
+            raise _wrong_type()
+        return {"N": arithmetic(a["N"], b["N"], subtract=op == "-")}
+    return arith
+
+
+@dataclass(frozen=True)
+class UpdateExpr:
+    sets: tuple[tuple[PathSpec, SetValue], ...]
+    removes: tuple[PathSpec, ...]
+    adds: tuple[tuple[PathSpec, str], ...]
+    deletes: tuple[tuple[PathSpec, str], ...]
+    names: frozenset[str]
+    values: frozenset[str]
+
+    def paths(self) -> list[PathSpec]:
+        return [*(p for p, _ in self.sets), *self.removes, *(p for p, _ in self.adds), *(p for p, _ in self.deletes)]
+
+
+def parse_update(text: str) -> UpdateExpr:
+    check_expression_size(text, "UpdateExpression")
+    return _parse_update(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_update(text: str) -> UpdateExpr:
+    parser = Parser(text, "UpdateExpression")
+    clauses: dict[str, list[Any]] = {}
+    while not parser.at_end():
+        kind, word = parser.take()
+        clause = word.upper() if kind == "ident" else ""
+        if clause not in ("SET", "REMOVE", "ADD", "DELETE"):
+            parser.pos -= 1
+            raise parser.error()
+        if clause in clauses:
+            raise validation(f'Invalid UpdateExpression: The "{clause}" section can only be used once in an '
+                             f"update expression;")
+        actions: list[Any] = []
+        while True:
+            path = parser.path()
+            if clause == "SET":
+                parser.expect("=")
+                actions.append((path, compile_set_value(parser.set_value())))
+            elif clause == "REMOVE":
+                actions.append(path)
+            else:
+                value_kind, placeholder = parser.take()
+                if value_kind != "value":
+                    parser.pos -= 1
+                    raise parser.error()
+                parser.values.add(placeholder)
+                actions.append((path, placeholder))
+            if parser.peek()[1] != ",":
+                break
+            parser.pos += 1
+        clauses[clause] = actions
+    return UpdateExpr(tuple(clauses.get("SET", ())), tuple(clauses.get("REMOVE", ())),
+                      tuple(clauses.get("ADD", ())), tuple(clauses.get("DELETE", ())),
+                      frozenset(parser.names), frozenset(parser.values))
+
+
 def overlap_check(paths: list[Resolved], kind: str) -> None:
-    for index, first in enumerate(paths):
-        for second in paths[index + 1:]:
-            shorter = min(len(first), len(second))
-            if first[:shorter] == second[:shorter]:
-                raise validation(f"Invalid {kind}: Two document paths overlap with each other; must remove or "
-                                 f"rewrite one of these paths; path one: {list(first)}, path two: {list(second)}")
+    """Two paths overlap when one is a prefix of the other. Linear in the total path length: a 4 KB
+    projection can list ~1,300 paths, which pairwise would be ~10^6 comparisons."""
+    seen: dict[Resolved, Resolved] = {}
+    prefixes: dict[Resolved, Resolved] = {}  # proper prefix -> the first path that has it
+    for path in paths:
+        other = prefixes.get(path)
+        if other is None:
+            other = next((seen[path[:n]] for n in range(1, len(path) + 1) if path[:n] in seen), None)
+        if other is not None:
+            raise validation(f"Invalid {kind}: Two document paths overlap with each other; must remove or rewrite "
+                             f"one of these paths; path one: {list(other)}, path two: {list(path)}")
+        seen[path] = path
+        for n in range(1, len(path)):
+            prefixes.setdefault(path[:n], path)
 
 
 def apply_update(update: UpdateExpr, old: Item, names: Names, values: Values) -> Item:

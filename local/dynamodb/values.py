@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import decimal
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -18,8 +19,13 @@ Item = dict[str, Value]
 
 # DynamoDB numbers: 38 significant digits, magnitude 1E-130 .. 9.99E+125.
 NUMBER_CONTEXT = decimal.Context(prec=38, traps=[decimal.Overflow, decimal.InvalidOperation, decimal.Inexact])
+MAX_DIGITS = 38
 _MAX_EXPONENT = 125
 _MIN_EXPONENT = -130
+_NUMBER = re.compile(r"(?P<sign>[+-]?)(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[+-]?[0-9]+))?")
+# "DynamoDB supports nested attributes up to 32 levels deep" (Constraints page, see limits.py): a top-level
+# attribute is level 1, so a document path to any stored value has at most 32 elements.
+MAX_LEVELS = 32
 
 TYPES = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
 SET_TYPES = {"SS": "S", "NS": "N", "BS": "B"}
@@ -40,16 +46,44 @@ def validation(message: str) -> DynamoError:
     return DynamoError("ValidationException", message)
 
 
+def too_deep() -> DynamoError:
+    # botocore's service-2.json lists "Nesting Levels have exceeded supported limits" among DynamoDB's
+    # ValidationException reasons; the rest of the sentence is the text recorded from DynamoDB.
+    return validation("Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
+                      "beyond supported limit")
+
+
 def parse_number(text: Any) -> Decimal:
+    """A request's number, checked on its text: no Decimal arithmetic runs before the range is known, so
+    "1e999999999999999999" or a 4 MB digit string is refused in one regex pass instead of raising (Overflow)
+    or spending time. Whitespace is refused as DynamoDB refuses it (moto's _validate_number_type)."""
     if not isinstance(text, str):
         raise DynamoError("SerializationException", "NUMBER_VALUE cannot be converted to String")
-    try:
-        number = Decimal(text.strip())
-    except decimal.InvalidOperation:
-        raise validation("A value provided cannot be converted into a number") from None
-    if not number.is_finite():
-        raise validation("A value provided cannot be converted into a number")
-    return check_number(number)
+    digits = text[1:] if text[:1] == "-" else text
+    if 0 < len(digits) <= MAX_DIGITS and digits.isascii() and digits.isdigit() and digits[0] != "0":
+        return Decimal(text)  # the common case, a plain integer: in range by its length alone
+    match = _NUMBER.fullmatch(text)
+    if match is None or not (match["int"] or match["frac"]):
+        shown = text if len(text) <= 100 else text[:100] + "..."
+        raise validation(f"The parameter cannot be converted to a numeric value: {shown}" if text else
+                         "The parameter cannot be converted to a numeric value")
+    fraction = match["frac"] or ""
+    digits = (match["int"] + fraction).lstrip("0")
+    if not digits:
+        return Decimal(0)
+    significant = digits.rstrip("0")
+    if len(significant) > MAX_DIGITS:
+        raise validation("Attempting to store more than 38 significant digits in a Number")
+    exponent_text = (match["exp"] or "0").lstrip("+-").lstrip("0")
+    exponent = 10**13 if len(exponent_text) > 12 else int(exponent_text or "0")  # any huge one is out of range
+    if (match["exp"] or "").startswith("-"):
+        exponent = -exponent
+    adjusted = exponent - len(fraction) + len(digits) - 1
+    if adjusted > _MAX_EXPONENT:
+        raise validation("Number overflow. Attempting to store a number with magnitude larger than supported range")
+    if adjusted < _MIN_EXPONENT:
+        raise validation("Number underflow. Attempting to store a number with magnitude smaller than supported range")
+    return Decimal(f"{match['sign']}{significant}E{adjusted - len(significant) + 1}")
 
 
 def check_number(number: Decimal) -> Decimal:
@@ -114,16 +148,20 @@ def _null(raw: Any) -> Value:
     return {"NULL": True}
 
 
-def _list(raw: Any) -> Value:
+def _list(raw: Any, level: int) -> Value:
     if not isinstance(raw, list):
         raise DynamoError("SerializationException", "Start of list found where not expected")
-    return {"L": [normalise(element) for element in raw]}
+    if raw and level >= MAX_LEVELS:
+        raise too_deep()
+    return {"L": [normalise(element, level + 1) for element in raw]}
 
 
-def _map(raw: Any) -> Value:
+def _map(raw: Any, level: int) -> Value:
     if not isinstance(raw, dict):
         raise DynamoError("SerializationException", "Start of structure or map found where not expected")
-    return {"M": {str(key): normalise(element) for key, element in raw.items()}}
+    if raw and level >= MAX_LEVELS:
+        raise too_deep()
+    return {"M": {str(key): normalise(element, level + 1) for key, element in raw.items()}}
 
 
 def _bytes(raw: Any) -> Value:
@@ -133,18 +171,24 @@ def _bytes(raw: Any) -> Value:
 
 _NORMALISERS: dict[str, Callable[[Any], Value]] = {
     "S": _string, "N": lambda raw: {"N": normalise_number(raw)}, "B": _bytes, "BOOL": _bool, "NULL": _null,
-    "L": _list, "M": _map, **{kind: (lambda raw, kind=kind: {kind: _normalise_set(kind, raw)})  # type: ignore[misc]
+    **{kind: (lambda raw, kind=kind: {kind: _normalise_set(kind, raw)})  # type: ignore[misc]
                               for kind in SET_TYPES},
 }
 
 
-def normalise(value: Any) -> Value:
-    """A checked copy of one attribute value with numbers normalised; raises DynamoError."""
+def normalise(value: Any, level: int = 1) -> Value:
+    """A checked copy of one attribute value with numbers normalised; raises DynamoError. `level` is the
+    value's depth in its item (1 = a top-level attribute): recursion stops at MAX_LEVELS, however deep the
+    request's JSON is."""
     if not isinstance(value, dict) or len(value) != 1:
         raise validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one "
                          "of the supported datatypes" if isinstance(value, dict) and value else
                          "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
     ((kind, raw),) = value.items()
+    if kind == "L":
+        return _list(raw, level)
+    if kind == "M":
+        return _map(raw, level)
     normaliser = _NORMALISERS.get(kind)
     if normaliser is None:
         raise DynamoError("SerializationException", f"Unexpected value type in payload: {kind}")

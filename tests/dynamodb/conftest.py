@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -20,6 +23,24 @@ SETS = ("SS", "NS", "BS")
 def make_client(url: str) -> Any:
     return boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
                         aws_secret_access_key="x", config=Config(retries={"max_attempts": 1}))
+
+
+def raw_call(url: str, action: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """One request as bytes, past boto3's client-side validation."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+    try:
+        connection.request("POST", "/", body=body, headers={"X-Amz-Target": f"DynamoDB_20120810.{action}",
+                                                            "Content-Type": "application/x-amz-json-1.0"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def error_of(answer: tuple[int, dict[str, Any]]) -> tuple[int, str, str]:
+    status, payload = answer
+    return status, payload.get("__type", "").rsplit("#", 1)[-1], payload.get("message", "")
 
 
 def _number(text: str) -> str:
