@@ -18,15 +18,14 @@ from sqlalchemy import create_engine, func, insert, select, update
 
 from local.postgres import PostgresCluster, PostgresError
 from local.stack import StackConfig, postgres_data_dir
+from shared.auth.passwords import hash_password, password_problem
+from shared.database import normalise_url
+from shared.pg_schema import users
 
 
 def upsert_admin(database_url: str, email: str, password: str | Callable[[], str], name: str) -> str:
     """Returns "created" or "promoted". `password` may be a function: asked only when creating."""
     os.environ.setdefault("BCRYPT_ROUNDS", "12")
-    from shared.auth.passwords import hash_password, password_problem
-    from shared.database import normalise_url
-    from shared.pg_schema import users
-
     email = email.strip().lower()
     engine = create_engine(normalise_url(database_url))
     with engine.begin() as connection:

@@ -1,9 +1,13 @@
-"""One OpenAPI 3.1 document for the whole API, from the handlers' own Powertools resolvers.
+"""One OpenAPI 3.1 document for the whole API: Powertools' OpenAPIMerge over every function's resolver.
 
-Each function's `app.get_openapi_schema()` (its Pydantic models, query/path parameters) is merged
-in template order, then made to tell the truth about this API: the envelope, 400 (not FastAPI's
-422) for validation errors, 401/403 where the route's middlewares authenticate or require admin,
-429/503 from the protection layer, and a bearer security scheme. Usage:
+Each route documents itself: its responses from the output models that also write the bodies
+(`responses=`, shared.output) and its bearer security (`security=`). What OpenAPIMerge does not do is
+done here, and only that:
+- a tag per function (its service name);
+- the 422 "HTTPValidationError" Powertools adds to every validated route is dropped (this API answers
+  invalid input with 400 in its envelope, which the routes document), and its component schemas when
+  nothing refers to them (a route may document a 422 of its own: Idempotency-Key reused with another body);
+- two functions defining one component schema differently is an error (OpenAPIMerge keeps the last).
 
     python -m local.openapi                     # write openapi.json
     python -m local.openapi --check             # exit 1 when openapi.json is stale
@@ -21,7 +25,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
 from local.gateway.template import load_app
+from shared.auth.principal import BEARER_SCHEME
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
@@ -31,7 +39,7 @@ DESCRIPTION = (
     "Users, JWT authentication and orders behind API Gateway (REST v1, Lambda proxy). Every body is "
     'JSON in an envelope: `{"success":true,"data":{...}}` or `{"success":false,"error":{"code","message"}}`.'
 )
-SERVERS = [
+SERVERS: list[dict[str, Any]] = [
     {"url": "http://127.0.0.1:8080", "description": "Local gateway (`make run`)"},
     {"url": "http://127.0.0.1:3000", "description": "`sam local start-api`"},
     {
@@ -44,51 +52,9 @@ SERVERS = [
         },
     },
 ]
-BEARER = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-_FASTAPI_ONLY = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-
-_ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["success", "error"],
-    "properties": {
-        "success": {"const": False},
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string", "examples": ["VALIDATION_ERROR"]},
-                "message": {"type": "string"},
-                "details": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"field": {"type": "string"}, "message": {"type": "string"},
-                                       "type": {"type": "string"}},
-                    },
-                },
-                "retry_after": {"type": "integer", "description": "seconds (429 and 503)"},
-            },
-        },
-    },
-}
-_SUCCESS_SCHEMA = {
-    "type": "object",
-    "required": ["success", "data"],
-    "properties": {"success": {"const": True}, "data": {"type": "object"}},
-}
-_ERRORS = {
-    "400": "VALIDATION_ERROR: malformed JSON, wrong types, unknown fields, bad parameters",
-    "401": "UNAUTHORIZED: missing, malformed, badly signed, expired or revoked token",
-    "403": "FORBIDDEN: authenticated but not an admin",
-    "429": "RATE_LIMIT_EXCEEDED (with Retry-After)",
-    "503": "SERVICE_UNAVAILABLE: circuit breaker open or a dependency down (with Retry-After)",
-}
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+SECURITY: dict[str, Any] = {BEARER_SCHEME: HTTPBearer(bearerFormat="JWT")}
+_POWERTOOLS_422 = "#/components/schemas/HTTPValidationError"
+_POWERTOOLS_ONLY = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
 def function_apps(template: Path) -> list[tuple[str, Any]]:
@@ -107,42 +73,32 @@ def function_apps(template: Path) -> list[tuple[str, Any]]:
     return resolvers
 
 
-def route_access(resolver: Any) -> dict[tuple[str, str], set[str]]:
-    """(method, OpenAPI path) -> names of the route's middlewares (authenticated, admin_only...)."""
-    routes = list(getattr(resolver, "_static_routes", [])) + list(getattr(resolver, "_dynamic_routes", []))
-    return {
-        (route.method.lower(), route.openapi_path): {getattr(m, "__name__", "") for m in route.middlewares}
-        for route in routes
-    }
+def function_schema(tag: str, resolver: Any) -> dict[str, Any]:
+    """One function's schema, tagged, without Powertools' FastAPI-style 422."""
+    generated = resolver.get_openapi_schema(title=TITLE, version=project_version(), security_schemes=SECURITY)
+    schema: dict[str, Any] = generated.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for item in (schema.get("paths") or {}).values():
+        for operation in item.values():
+            operation.setdefault("tags", [tag])
+            responses = operation.get("responses", {})
+            if _POWERTOOLS_422 in json.dumps(responses.get("422", {})):
+                del responses["422"]
+            operation["responses"] = dict(sorted(responses.items()))
+    paths = json.dumps(schema.get("paths"))
+    for name in _POWERTOOLS_ONLY:
+        if f"#/components/schemas/{name}" not in paths:
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+    return schema
 
 
-def refine_operation(operation: dict[str, Any], tag: str, middlewares: set[str]) -> None:
-    operation.setdefault("tags", [tag])
-    responses = operation.setdefault("responses", {})
-    # Routes document their own responses (`responses=`); these are fallbacks for what they leave out.
-    if "HTTPValidationError" in json.dumps(responses.get("422", {})):  # FastAPI's, not this API's
-        del responses["422"]
-    if operation.get("parameters") or operation.get("requestBody"):
-        responses.setdefault("400", _error_response(_ERRORS["400"]))
-    for response in responses.values():
-        schema = (response.get("content") or {}).get("application/json", {}).get("schema")
-        if schema == {"type": "string", "title": "Return"}:  # `-> ApiResponse` (a pre-serialised body)
-            response["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/SuccessEnvelope"}
-    if "authenticated" in middlewares:
-        operation["security"] = [{"bearerAuth": []}]
-        responses.setdefault("401", _error_response(_ERRORS["401"]))
-    if "admin_only" in middlewares:
-        responses.setdefault("403", _error_response(_ERRORS["403"]))
-    responses.setdefault("429", _error_response(_ERRORS["429"]))
-    responses.setdefault("503", _error_response(_ERRORS["503"]))
-    operation["responses"] = dict(sorted(responses.items()))
-
-
-def merge_schemas(target: dict[str, Any], source: dict[str, Any], tag: str) -> None:
-    for name, schema in source.items():
-        if name in target and target[name] != schema:
-            raise ValueError(f"{tag}: component schema {name!r} differs from another function's")
-        target[name] = schema
+def check_components(schemas: list[tuple[str, dict[str, Any]]]) -> None:
+    """Two functions may share a component schema only if they define it identically."""
+    seen: dict[str, tuple[str, Any]] = {}
+    for tag, schema in schemas:
+        for name, definition in (schema.get("components") or {}).get("schemas", {}).items():
+            if name in seen and seen[name][1] != definition:
+                raise ValueError(f"component schema {name!r} differs between {seen[name][0]} and {tag}")
+            seen[name] = (tag, definition)
 
 
 def project_version() -> str:
@@ -151,34 +107,21 @@ def project_version() -> str:
 
 
 def build_document(template: Path = TEMPLATE) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {}
-    for tag, resolver in function_apps(template):
-        part = resolver.get_openapi_schema(title=TITLE, version=project_version())
-        part_doc = part.model_dump(mode="json", by_alias=True, exclude_none=True)
-        access = route_access(resolver)
-        for path, item in (part_doc.get("paths") or {}).items():
-            for method in _METHODS:
-                if method in item:
-                    if method in paths.get(path, {}):
-                        raise ValueError(f"{method.upper()} {path} is served by two functions")
-                    refine_operation(item[method], tag, access.get((method, path), set()))
-            paths.setdefault(path, {}).update(item)
-        merge_schemas(schemas, (part_doc.get("components") or {}).get("schemas") or {}, tag)
-    text = json.dumps(paths)
-    for name in _FASTAPI_ONLY:
-        if f"#/components/schemas/{name}" not in text:
-            schemas.pop(name, None)
-    schemas.setdefault("ErrorEnvelope", _ERROR_SCHEMA)
-    if "#/components/schemas/SuccessEnvelope" in text:
-        schemas["SuccessEnvelope"] = _SUCCESS_SCHEMA
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": TITLE, "version": project_version(), "description": DESCRIPTION},
-        "servers": SERVERS,
-        "paths": paths,
-        "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": BEARER},
-    }
+    schemas = [(tag, function_schema(tag, resolver)) for tag, resolver in function_apps(template)]
+    check_components(schemas)
+    merge = OpenAPIMerge(title=TITLE, version=project_version(), description=DESCRIPTION, servers=SERVERS,
+                         security_schemes=SECURITY, on_conflict="error")
+    for _tag, schema in schemas:
+        merge.add_schema(schema)
+    document: dict[str, Any] = json.loads(json.dumps(merge.get_openapi_schema(), default=_plain))
+    components = document.get("components", {})
+    components["schemas"] = dict(sorted(components.get("schemas", {}).items()))
+    return document
+
+
+def _plain(value: Any) -> Any:
+    """Configuration objects OpenAPIMerge keeps as models (security schemes) written as JSON."""
+    return value.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def render(document: dict[str, Any]) -> str:

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import boto3
+
+from infra.tables import create_tables
 from local.postgres import PostgresCluster, PostgresError, accessible_by_postgres, port_is_free, require_binaries
 from shared.settings import MIN_JWT_SECRET_BYTES, Settings, env_name, rate_limit_env
 
@@ -268,10 +271,6 @@ class Stack:
             self.start_dynamodb_server()
 
     def _create_tables(self) -> None:
-        import boto3
-
-        from infra.tables import create_tables
-
         client = boto3.client("dynamodb", endpoint_url=self.dynamodb_url, region_name="us-east-1",
                               aws_access_key_id="local", aws_secret_access_key="local")
         try:

@@ -3,7 +3,11 @@
 That is the Lambda runtime's import situation (/var/task, /opt/python, the runtime's boto3), so an
 import that works here works there. Driven by infra/deploy/check_build.py; prints one JSON line.
 Usage: build_probe.py FUNCTION_DIR LAYER_DIR BOTO_DIR HANDLER [RESPONSE_URL]
+
+Imports of the layer and its dependencies are inside functions on purpose: they must run only after
+main() has put the built artefact on sys.path, which is what the probe checks.
 """
+# ruff: noqa: PLC0415
 
 from __future__ import annotations
 

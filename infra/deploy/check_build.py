@@ -25,8 +25,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from infra.deploy.prune import tree_size
 from local.gateway.template import load_yaml
+from local.postgres import PostgresCluster, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("build_probe.py")
@@ -49,7 +52,6 @@ def built_functions(build_dir: Path) -> dict[str, tuple[Path, str]]:
 
 def runtime_boto_dir(target: Path) -> Path:
     """A folder exposing the dev venv's boto3 stack, standing in for the runtime's."""
-    import boto3
 
     site_packages = Path(boto3.__file__).resolve().parents[1]
     target.mkdir(parents=True, exist_ok=True)
@@ -91,8 +93,6 @@ def database(enabled: bool) -> Iterator[str | None]:
     if not enabled:
         yield None
         return
-    from local.postgres import PostgresCluster, free_port
-
     root = Path(tempfile.mkdtemp(prefix="uoapi-build-check-", dir="/tmp"))
     root.chmod(0o755)
     cluster = PostgresCluster(data_dir=root / "data", port=free_port())

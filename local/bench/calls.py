@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -20,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from local.bench.harness import HIGH_LIMITS, ITEMS, start_project, stop_project
-from tests.support.users import DEFAULT_PASSWORD
+from shared.dependencies import dependencies
+from tests.support.api import ApiClient
+from tests.support.users import DEFAULT_PASSWORD, make_user
 
 Scenario = Callable[[Any], Any]
 
@@ -66,31 +69,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(stack: Any, requests: int) -> dict[str, tuple[float, dict[str, float]]]:
-    import os
-
     os.environ.update({**stack.function_env(), **HIGH_LIMITS, "BCRYPT_ROUNDS": "4"})
     sys.path[:0] = [str(Path("functions") / name) for name in ("users", "orders", "monitoring")]
-    from shared.aws import dynamodb_client, dynamodb_sdk_client
-    from tests.support.api import ApiClient
-    from tests.support.users import make_user
-
     api = ApiClient({**stack.function_env(), **HIGH_LIMITS, "BCRYPT_ROUNDS": "4"})
     user = make_user(stack.database_url)
     admin = make_user(stack.database_url, roles=("user", "admin"))
     order_id = api.post("/v1/orders", json={"items": ITEMS}, token=user.token).data["order"]["id"]
-    sdk_calls: Counter[str] = Counter()  # idempotency goes through botocore; the rest through shared.dynamodb
-    dynamodb_sdk_client().meta.events.register("before-call.dynamodb",
-                                               lambda model, **_: sdk_calls.update([model.name]))
     rows = {}
     for name, call in scenarios(user, order_id, admin).items():
         for _ in range(5):
             assert call(api).status < 400
-        dynamodb_client().calls.clear()
-        sdk_calls.clear()
+        container = dependencies()  # the warm container of this scenario's function
+        sdk_calls: Counter[str] = Counter()  # idempotency goes through botocore; the rest through shared.dynamodb
+        container.dynamodb_sdk.meta.events.register("before-call.dynamodb",
+                                                    lambda model, counted=sdk_calls, **_: counted.update([model.name]))
+        container.dynamodb.calls.clear()
         for _ in range(requests):
             call(api)
+        assert dependencies() is container, "the scenario switched containers"
         calls = Counter(sdk_calls)
-        for (operation, _table), count in dynamodb_client().calls.items():
+        for (operation, _table), count in container.dynamodb.calls.items():
             calls[operation] += count
         rows[name] = (sum(calls.values()) / requests, {op: n / requests for op, n in calls.items()})
     return rows

@@ -31,7 +31,9 @@ from pathlib import Path
 
 import requests
 
+from infra.deploy.check_build import built_functions, runtime_boto_dir
 from local.bench.harness import seed_user, start_project, stop_project, worker_pids
+from local.events import EVENTS_DIR, PATH_VALUES, TOKEN_PLACEHOLDER
 from local.gateway.template import load_app
 from local.gateway.workers import function_env
 from local.stack import TEMPLATE, Stack
@@ -118,8 +120,6 @@ print("COLD", json.dumps({"import": (imported - started) * 1000, "first_call": (
 
 def built_cold_starts(stack: Stack, python: str, repeat: int) -> dict[str, list[dict[str, float]]]:
     """Per function: runs of {import, first_call, total} ms from the sam-built artefacts under python3.12."""
-    from infra.deploy.check_build import built_functions, runtime_boto_dir
-
     user = seed_user(stack.base_url, orders=1, label="built")
     app = load_app(TEMPLATE)
     layer = BUILD_DIR / "SharedLayer" / "python"
@@ -148,8 +148,6 @@ def built_cold_starts(stack: Stack, python: str, repeat: int) -> dict[str, list[
 
 def sample_event(function: str, token: str, order_id: str) -> str:
     """The committed sample event of the route (events/), with a real token and order id."""
-    from local.events import EVENTS_DIR, PATH_VALUES, TOKEN_PLACEHOLDER
-
     text = (EVENTS_DIR / function / f"{EVENTS[function]}.json").read_text()
     return text.replace(TOKEN_PLACEHOLDER, token).replace(PATH_VALUES["order_id"], order_id)
 

@@ -17,6 +17,10 @@ import timeit
 from pathlib import Path
 from typing import Any
 
+from local.gateway.events import build_event
+from local.gateway.routing import Router
+from local.gateway.template import load_app
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "gateway" / "fixtures"
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
@@ -76,10 +80,6 @@ def run_wrk(url: str, connections: int, duration: int, threads: int = 2,
 
 def handler_cost_ms(template: Path, path: str) -> float:
     """In-process cost of one handler call with a gateway-built event (no IPC, no HTTP)."""
-    from local.gateway.events import build_event
-    from local.gateway.routing import Router
-    from local.gateway.template import load_app
-
     app = load_app(template)
     match = Router(app.routes).match("GET", path)
     assert match is not None

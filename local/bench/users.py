@@ -16,6 +16,14 @@ import time
 import uuid
 from collections.abc import Callable
 
+import boto3
+
+from infra.tables import create_tables
+from local.dynamodb import start_dynamodb
+from shared.dependencies import reset
+from tests.support.api import TEMPLATE, ApiClient
+from tests.support.postgres import migrate, throwaway_cluster
+
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -48,14 +56,6 @@ def _report(name: str, samples: list[float]) -> None:
 
 
 def run(runs: int, rounds: int) -> None:
-    import boto3
-
-    from infra.tables import create_tables
-    from local.dynamodb import start_dynamodb
-    from shared.dependencies import reset
-    from tests.support.api import TEMPLATE, ApiClient
-    from tests.support.postgres import migrate, throwaway_cluster
-
     dynamodb = start_dynamodb(engine="fast")
     with throwaway_cluster() as cluster:
         migrate(cluster.url)

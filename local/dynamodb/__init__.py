@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from local.dynamodb.fast import start_fast
+
 ENGINES = ("fast", "moto")
 
 
@@ -40,13 +42,12 @@ def start_dynamodb(host: str = "127.0.0.1", port: int = 0, engine: str | None = 
     """Serve DynamoDB on host:port (0 = any free port) in a background thread."""
     engine = engine or default_engine()
     if engine == "moto":
-        from local.dynamodb.moto_engine import start_moto
+        from local.dynamodb.moto_engine import start_moto  # noqa: PLC0415 - moto takes ~1 s to import
+
 
         return start_moto(host, port)
     if engine != "fast":
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    from local.dynamodb.fast import start_fast
-
     return start_fast(host, port)
 
 

@@ -13,14 +13,13 @@ import signal
 import threading
 from pathlib import Path
 
+import boto3
+
+from infra.tables import create_tables
 from local.dynamodb import ENGINES, default_engine, start_dynamodb
 
 
 def create_template_tables(url: str, template: Path, region: str = "us-east-1") -> list[str]:
-    import boto3
-
-    from infra.tables import create_tables
-
     client = boto3.client("dynamodb", endpoint_url=url, region_name=region,
                           aws_access_key_id="local", aws_secret_access_key="local")
     return create_tables(client, template, region)

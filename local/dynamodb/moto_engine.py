@@ -35,7 +35,7 @@ def _serialised(app: WsgiApp) -> WsgiApp:
 
 
 def _request_handler() -> type:
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import MotoRequestHandler  # noqa: PLC0415 - moto takes ~1 s to import
 
     class KeepAliveHandler(MotoRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -69,7 +69,7 @@ class MotoServer:
 
 def start_moto(host: str = "127.0.0.1", port: int = 0) -> MotoServer:
     """Serve moto's DynamoDB on host:port (0 = any free port) in a background thread."""
-    from moto.moto_server.werkzeug_app import create_backend_app
+    from moto.moto_server.werkzeug_app import create_backend_app  # noqa: PLC0415 - as above
 
     app = _serialised(create_backend_app("dynamodb"))
     server = make_server(host, port, app, threaded=True, request_handler=_request_handler())

@@ -82,7 +82,7 @@ def test_success_bodies_are_described_per_route() -> None:
     # Given the order routes: create answers 201 with the order envelope, money documented as a number
     create = operations[("POST", "/v1/orders")]["responses"]
     assert "200" not in create and _schema(create["201"])["title"] == "OrderEnvelope"
-    order = DOCUMENT["components"]["schemas"]["OrderView"]
+    order = DOCUMENT["components"]["schemas"]["OrderOut"]
     assert order["properties"]["total_amount"]["type"] == "number"
     assert set(order["required"]) == {"id", "user_id", "items", "status", "total_amount", "created_at",
                                       "updated_at"}

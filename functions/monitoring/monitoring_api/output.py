@@ -87,7 +87,7 @@ class HealthEnvelope(Output):
 
 
 HEALTH: dict[int, OpenAPIResponse] = {
-    **documented(200, "Every dependency up and no breaker open", HealthData),
+    **documented(200, "Every dependency up and no breaker open", HealthData, envelope=HealthEnvelope),
     503: json_response("Degraded: a dependency is down or a breaker is open (success false, same data)",
                        HealthEnvelope),
 }

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from monitoring_api import output as docs
 from monitoring_api.health import breaker_states, dependency_checks
 from monitoring_api.output import HealthData, MetricsData
-from shared.auth.principal import AUTHENTICATED
+from shared.auth.principal import AUTHENTICATED, BEARER
 from shared.dependencies import dependencies
 from shared.envelope import ApiResponse, status_report, success
 from shared.errors import ServiceUnavailable
@@ -29,7 +29,7 @@ def get_health() -> ApiResponse:
     return status_report(HealthData.model_validate(data), healthy=healthy)
 
 
-@router.get("/metrics", middlewares=AUTHENTICATED, responses=docs.METRICS)
+@router.get("/metrics", middlewares=AUTHENTICATED, security=BEARER, responses=docs.METRICS)
 def get_metrics(minutes: Annotated[int, Query(ge=1, le=MAX_MINUTES)] = DEFAULT_MINUTES) -> ApiResponse:
     """Counters of every function instance over the last `minutes` minutes (default 15)."""
     container = dependencies()

@@ -70,12 +70,12 @@ def _replayed(response: Any, idempotent_data: Any) -> Any:  # Powertools' respon
 def _idempotent_create(container: Dependencies) -> tuple[Any, IdempotencyConfig]:
     """Built once per container's dependencies (a reset, in tests, builds a new one)."""
     # Imported here: the utility and botocore under it cost a cold start ~40 ms; only keyed creates need them.
-    from aws_lambda_powertools.utilities.idempotency import (
+    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415 - cold start: only keyed creates need it
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
         idempotent_function,
     )
-    from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer
+    from aws_lambda_powertools.utilities.idempotency.serialization.custom_dict import CustomDictSerializer  # noqa: PLC0415 - cold start, as above
 
     class CommittedResultFirst(DynamoDBPersistenceLayer):
         """Failing to record the result of a committed create must not turn its 201 into an error."""
@@ -104,7 +104,7 @@ def _idempotent_create(container: Dependencies) -> tuple[Any, IdempotencyConfig]
 
 def create_once(user_id: UUID, key: str, body: OrderItemsRequest, lambda_context: Any = None) -> CreatedOrder:
     # Imported here, as in _idempotent_create: only keyed creates need the utility.
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415 - cold start, as above
         IdempotencyAlreadyInProgressError,
         IdempotencyInconsistentStateError,
         IdempotencyPersistenceLayerError,

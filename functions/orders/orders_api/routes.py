@@ -15,7 +15,7 @@ from orders_api.filters import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SortKey, 
 from orders_api.models import OrderItemsRequest, OrderStatus, StatusChangeRequest
 from orders_api.money import MAX_AMOUNT
 from orders_api.output import AllStatsData, OrderData, OrderPage, StatsData
-from shared.auth.principal import ADMIN_ONLY, AUTHENTICATED, current_principal
+from shared.auth.principal import ADMIN_ONLY, AUTHENTICATED, BEARER, current_principal
 from shared.envelope import ApiResponse, success
 from shared.output import DeletedData
 
@@ -25,7 +25,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 AmountBound = Annotated[Decimal, Query(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 
 
-@router.post("/v1/orders", middlewares=AUTHENTICATED, responses=docs.CREATE_ORDER)
+@router.post("/v1/orders", middlewares=AUTHENTICATED, security=BEARER, responses=docs.CREATE_ORDER)
 def create_order(body: OrderItemsRequest) -> ApiResponse:
     principal = current_principal(router)
     key = idempotency.validate_key(router.current_event.headers.get(idempotency.HEADER))
@@ -36,7 +36,7 @@ def create_order(body: OrderItemsRequest) -> ApiResponse:
                    headers={REPLAYED_HEADER: "true"} if created.replayed else None)
 
 
-@router.get("/v1/orders", middlewares=AUTHENTICATED, responses=docs.LIST_ORDERS)
+@router.get("/v1/orders", middlewares=AUTHENTICATED, security=BEARER, responses=docs.LIST_ORDERS)
 def list_orders(
     *,
     status: Annotated[OrderStatus | None, Query()] = None,
@@ -55,36 +55,36 @@ def list_orders(
     return success(OrderPage.of(logic.list_orders(query, page=page, limit=limit)))
 
 
-@router.get("/v1/orders/my-stats", middlewares=AUTHENTICATED, responses=docs.MY_STATS)
+@router.get("/v1/orders/my-stats", middlewares=AUTHENTICATED, security=BEARER, responses=docs.MY_STATS)
 def my_stats() -> ApiResponse:
     principal = current_principal(router)
     return success(StatsData.of(logic.my_stats(principal.user_id)))
 
 
-@router.get("/v1/orders/stats", middlewares=ADMIN_ONLY, responses=docs.ALL_STATS)
+@router.get("/v1/orders/stats", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.ALL_STATS)
 def all_stats() -> ApiResponse:
     return success(AllStatsData.of(logic.all_stats()))
 
 
-@router.get("/v1/orders/<order_id>", middlewares=AUTHENTICATED, responses=docs.GET_ORDER)
+@router.get("/v1/orders/<order_id>", middlewares=AUTHENTICATED, security=BEARER, responses=docs.GET_ORDER)
 def get_order(order_id: UUID) -> ApiResponse:
     principal = current_principal(router)
     return success(OrderData.of(logic.get_order(principal, order_id)))
 
 
-@router.put("/v1/orders/<order_id>", middlewares=AUTHENTICATED, responses=docs.UPDATE_ORDER)
+@router.put("/v1/orders/<order_id>", middlewares=AUTHENTICATED, security=BEARER, responses=docs.UPDATE_ORDER)
 def update_order(order_id: UUID, body: OrderItemsRequest) -> ApiResponse:
     principal = current_principal(router)
     return success(OrderData.of(logic.update_items(principal, order_id, body)))
 
 
-@router.put("/v1/orders/<order_id>/status", middlewares=AUTHENTICATED, responses=docs.CHANGE_STATUS)
+@router.put("/v1/orders/<order_id>/status", middlewares=AUTHENTICATED, security=BEARER, responses=docs.CHANGE_STATUS)
 def change_status(order_id: UUID, body: StatusChangeRequest) -> ApiResponse:
     principal = current_principal(router)
     return success(OrderData.of(logic.change_status(principal, order_id, body.status)))
 
 
-@router.delete("/v1/orders/<order_id>", middlewares=ADMIN_ONLY, responses=docs.DELETE_ORDER)
+@router.delete("/v1/orders/<order_id>", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.DELETE_ORDER)
 def delete_order(order_id: UUID) -> ApiResponse:
     logic.delete_order(order_id)
     return success(DeletedData(id=str(order_id)))

@@ -12,7 +12,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from shared.auth.principal import ADMIN_ONLY, AUTHENTICATED, current_principal
+from shared.auth.principal import ADMIN_ONLY, AUTHENTICATED, BEARER, current_principal
 from shared.envelope import ApiResponse, success
 from shared.output import DeletedData
 from users_api import accounts, admin
@@ -38,42 +38,42 @@ def login(body: LoginRequest) -> ApiResponse:
     return success(TokenData.of(accounts.login(body)))
 
 
-@router.get("/v1/users/profile", middlewares=AUTHENTICATED, responses=docs.GET_PROFILE)
+@router.get("/v1/users/profile", middlewares=AUTHENTICATED, security=BEARER, responses=docs.GET_PROFILE)
 def get_profile() -> ApiResponse:
     return success(UserData.of(accounts.profile(current_principal(router))))
 
 
-@router.put("/v1/users/profile", middlewares=AUTHENTICATED, responses=docs.UPDATE_PROFILE)
+@router.put("/v1/users/profile", middlewares=AUTHENTICATED, security=BEARER, responses=docs.UPDATE_PROFILE)
 def update_profile(body: ProfileUpdate) -> ApiResponse:
     return success(UserData.of(accounts.update_profile(current_principal(router).user_id, body)))
 
 
-@router.put("/v1/users/password", middlewares=AUTHENTICATED, responses=docs.CHANGE_PASSWORD)
+@router.put("/v1/users/password", middlewares=AUTHENTICATED, security=BEARER, responses=docs.CHANGE_PASSWORD)
 def change_password(body: PasswordChange) -> ApiResponse:
     return success(TokenData.of(accounts.change_password(current_principal(router), body)))
 
 
-@router.get("/v1/users", middlewares=ADMIN_ONLY, responses=docs.LIST_USERS)
+@router.get("/v1/users", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.LIST_USERS)
 def list_users(page: Page = 1, limit: Limit = 20) -> ApiResponse:
     return success(UserPage.of(admin.list_users(page, limit)))
 
 
-@router.get("/v1/users/search", middlewares=ADMIN_ONLY, responses=docs.SEARCH_USERS)
+@router.get("/v1/users/search", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.SEARCH_USERS)
 def search_users(query: SearchQuery, page: Page = 1, limit: Limit = 20) -> ApiResponse:
     return success(UserPage.of(admin.search_users(query, page, limit)))
 
 
-@router.get("/v1/users/<user_id>", middlewares=ADMIN_ONLY, responses=docs.GET_USER)
+@router.get("/v1/users/<user_id>", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.GET_USER)
 def get_user(user_id: UUID) -> ApiResponse:
     return success(UserData.of(admin.get_user(user_id)))
 
 
-@router.put("/v1/users/<user_id>/roles", middlewares=ADMIN_ONLY, responses=docs.SET_ROLES)
+@router.put("/v1/users/<user_id>/roles", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.SET_ROLES)
 def set_roles(user_id: UUID, body: RolesUpdate) -> ApiResponse:
     return success(UserData.of(admin.set_roles(user_id, body)))
 
 
-@router.delete("/v1/users/<user_id>", middlewares=ADMIN_ONLY, responses=docs.DELETE_USER)
+@router.delete("/v1/users/<user_id>", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.DELETE_USER)
 def delete_user(user_id: UUID) -> ApiResponse:
     admin.delete_user(user_id)
     return success(DeletedData(id=str(user_id)))

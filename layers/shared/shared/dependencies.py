@@ -39,8 +39,8 @@ class Dependencies:
         """botocore's client, for what needs an SDK client (Powertools idempotency); same timeouts, one attempt."""
         # Imported here: botocore costs ~12 ms of a cold start, and only keyed creates need it.
         # botocore directly: `import boto3` also imports s3transfer (~90 ms) for nothing.
-        import botocore.session
-        from botocore.config import Config
+        import botocore.session  # noqa: PLC0415 - cold start: ~12 ms, only keyed creates use it
+        from botocore.config import Config  # noqa: PLC0415 - cold start, as above
 
         settings = self.settings
         config = Config(connect_timeout=settings.dynamodb_timeout_seconds,
@@ -89,7 +89,7 @@ class Dependencies:
     def read_secret(self, arn: str) -> str:
         """A Secrets Manager secret's string (the database URL or RDS's JSON)."""
         # Imported here: boto3 costs ~90 ms of a cold start, and only a secret-configured database needs it.
-        import boto3
+        import boto3  # noqa: PLC0415 - cold start: ~90 ms, only a Secrets Manager database
 
         client = boto3.session.Session().client("secretsmanager", region_name=self.settings.aws_region)
         return str(client.get_secret_value(SecretId=arn)["SecretString"])

@@ -54,7 +54,7 @@ def environment_credentials() -> Credentials | None:
 
 def botocore_credentials() -> Callable[[], Credentials]:
     """The SDK's full provider chain (profiles, SSO, instance roles), refreshed as it sees fit."""
-    import botocore.session
+    import botocore.session  # noqa: PLC0415 - cold start: only without credentials in the env
 
     provider = botocore.session.get_session().get_credentials()
     if provider is None:

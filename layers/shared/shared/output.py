@@ -111,14 +111,16 @@ def json_response(description: str, model: type[BaseModel]) -> OpenAPIResponse:
 
 
 def documented(success_status: int, description: str, model: type[BaseModel], *errors: int,
-               overrides: dict[int, str] | None = None) -> dict[int, OpenAPIResponse]:
+               overrides: dict[int, str] | None = None,
+               envelope: type[BaseModel] | None = None) -> dict[int, OpenAPIResponse]:
     """`responses=` for one route: its success body (the envelope around `model`) plus the error envelope for
-    each status it can return.
+    each status it can return. `envelope` replaces the standard success envelope (health's is another).
 
     429 is added to every route (the rate limiter sees every request).
     """
     texts = {**ERROR_DESCRIPTIONS, **(overrides or {})}
-    responses: dict[int, OpenAPIResponse] = {success_status: json_response(description, envelope_of(model))}
+    body = envelope or envelope_of(model)
+    responses: dict[int, OpenAPIResponse] = {success_status: json_response(description, body)}
     for status in sorted({*errors, 429}):
         responses[status] = json_response(texts[status], ErrorEnvelope)
     return responses

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import pg8000
+
 SslMode = Literal["disable", "require", "verify-full"]
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)  # Postgres protocol: length 8, SSLRequest code
 READ_MARGIN_SECONDS = 1.0
@@ -108,8 +110,6 @@ def _refused(error: BaseException) -> bool:
 
 def _connect_once(options: ConnectOptions, context: ssl.SSLContext | None, *, host: str, port: int,
                   **params: Any) -> Any:
-    import pg8000
-
     sock: socket.socket | None = None
     try:
         sock = socket.create_connection((host, port), timeout=options.connect_timeout)

@@ -97,3 +97,6 @@ def access_error(app: APIGatewayRestResolver) -> ApiError | None:
 
 AUTHENTICATED = [authenticated]
 ADMIN_ONLY = [authenticated, admin_only]
+# What a route with either declares to OpenAPI (`security=`): a bearer JWT, the scheme openapi.json names.
+BEARER_SCHEME = "bearerAuth"
+BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
