@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
 from local.gateway.template import load_app
 from shared.auth.principal import BEARER_SCHEME
@@ -109,7 +109,8 @@ def project_version() -> str:
 def build_document(template: Path = TEMPLATE) -> dict[str, Any]:
     schemas = [(tag, function_schema(tag, resolver)) for tag, resolver in function_apps(template)]
     check_components(schemas)
-    merge = OpenAPIMerge(title=TITLE, version=project_version(), description=DESCRIPTION, servers=SERVERS,
+    merge = OpenAPIMerge(title=TITLE, version=project_version(), description=DESCRIPTION,
+                         servers=[Server.model_validate(server) for server in SERVERS],
                          security_schemes=SECURITY, on_conflict="error")
     for _tag, schema in schemas:
         merge.add_schema(schema)
