@@ -1,5 +1,7 @@
 """shared.db.memoise_placeholder_rewrite: pg8000's `%s` → `$n` rewrite, remembered per statement."""
 
+from pathlib import Path
+
 import pg8000.legacy
 import pytest
 from pg8000.dbapi import convert_paramstyle as pg8000_convert_paramstyle
@@ -56,3 +58,30 @@ def test_installing_twice_keeps_one_layer() -> None:
     installed = pg8000.legacy.convert_paramstyle
     memoise_placeholder_rewrite()
     assert pg8000.legacy.convert_paramstyle is installed
+
+
+# pg8000 1.31.6's placeholder rewrite and the cursor code that calls it, as the wrapper was verified against.
+REWRITE_FINGERPRINT = "d86b773c239000bdf508e858e061d13b0f9f128cd0e8fd16244ffaa0eb73fad9"
+
+
+def test_the_wrapped_pg8000_function_is_the_one_verified() -> None:
+    import hashlib
+    import inspect
+
+    from pg8000 import dbapi
+
+    # pg8000 has no public hook for this, so it is pinned exactly (layers/shared/requirements.txt), and an
+    # upgrade that changes the rewrite fails here: re-check the exactness tests above, then the fingerprint.
+    source = inspect.getsource(dbapi.convert_paramstyle)
+    assert hashlib.sha256(source.encode()).hexdigest() == REWRITE_FINGERPRINT
+    assert "pg8000==1.31.6" in (Path(__file__).parents[2] / "layers/shared/requirements.txt").read_text()
+
+
+def test_the_cursor_calls_the_wrapped_function_through_pg8000_legacy() -> None:
+    import inspect
+
+    # The wrapper replaces `pg8000.legacy.convert_paramstyle`; it works only while the legacy cursor
+    # (SQLAlchemy's pg8000 dialect uses it) looks the name up there on every execute.
+    source = inspect.getsource(pg8000.legacy.Cursor.execute)
+    assert "convert_paramstyle(" in source
+    assert pg8000.legacy.convert_paramstyle.__module__ == "shared.pg8000_speedups"
