@@ -79,7 +79,7 @@ deploy-localstack: install $(SAM_VENV)/.installed  ## build + deploy the stack i
 
 local-api: install $(SAM_VENV)/.installed  ## sam local start-api on :3000 against docker compose's Postgres + LocalStack
 	DATABASE_URL=$(COMPOSE_DATABASE_URL) $(VENV)/bin/alembic -c infra/alembic.ini upgrade head
-	$(PY) -c 'import boto3, sys; from infra.tables import create_tables; \
+	$(PY) -c 'import boto3, sys; from infra.dynamodb_tables import create_tables; \
 	  print("tables:", create_tables(boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1", \
 	  aws_access_key_id="test", aws_secret_access_key="test"), "template.yaml"))' $(LOCALSTACK_ENDPOINT)
 	$(MAKE) sam-build
@@ -95,10 +95,10 @@ openapi-check: install  ## fail if openapi.json differs from a fresh generation
 	  { echo "openapi.json is stale: run make openapi"; exit 1; }
 
 events: install  ## regenerate events/ (one API Gateway event per route, for sam local invoke -e)
-	$(PY) -m local.events
+	$(PY) -m local.sample_events
 
 events-check: install  ## fail if events/ is stale, then invoke every handler with its committed event
-	$(PY) -m local.events --check
+	$(PY) -m local.sample_events --check
 	$(PY) -m pytest tests/unit/test_events_samples.py tests/integration/test_events_invoke.py -q $(PYTEST_ARGS)
 
 build-check: install  ## after sam-build: layer size < 50 MB and compiled, built artefacts import and run under python3.12

@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from aws_lambda_powertools.event_handler.openapi.models import Server
 
 from local.gateway.template import load_app
-from shared.auth.principal import BEARER_SCHEME
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
@@ -52,7 +51,6 @@ SERVERS: list[dict[str, Any]] = [
         },
     },
 ]
-SECURITY: dict[str, Any] = {BEARER_SCHEME: HTTPBearer(bearerFormat="JWT")}
 _POWERTOOLS_422 = "#/components/schemas/HTTPValidationError"
 _POWERTOOLS_ONLY = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
@@ -75,7 +73,7 @@ def function_apps(template: Path) -> list[tuple[str, Any]]:
 
 def function_schema(tag: str, resolver: Any) -> dict[str, Any]:
     """One function's schema, tagged, without Powertools' FastAPI-style 422."""
-    generated = resolver.get_openapi_schema(title=TITLE, version=project_version(), security_schemes=SECURITY)
+    generated = resolver.get_openapi_schema(title=TITLE, version=project_version())
     schema: dict[str, Any] = generated.model_dump(mode="json", by_alias=True, exclude_none=True)
     for item in (schema.get("paths") or {}).values():
         for operation in item.values():
@@ -111,7 +109,7 @@ def build_document(template: Path = TEMPLATE) -> dict[str, Any]:
     check_components(schemas)
     merge = OpenAPIMerge(title=TITLE, version=project_version(), description=DESCRIPTION,
                          servers=[Server.model_validate(server) for server in SERVERS],
-                         security_schemes=SECURITY, on_conflict="error")
+                         on_conflict="error")
     for _tag, schema in schemas:
         merge.add_schema(schema)
     document: dict[str, Any] = json.loads(json.dumps(merge.get_openapi_schema(), default=_plain))

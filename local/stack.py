@@ -24,7 +24,7 @@ from typing import IO
 
 import boto3
 
-from infra.tables import create_tables
+from infra.dynamodb_tables import create_tables
 from local.postgres import PostgresCluster, PostgresError, accessible_by_postgres, port_is_free, require_binaries
 from shared.settings import MIN_JWT_SECRET_BYTES, Settings, env_name, rate_limit_env
 

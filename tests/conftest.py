@@ -64,7 +64,7 @@ def dynamodb(dynamodb_endpoint: str) -> Iterator[object]:
     """Fresh, empty template tables; the functions' clients are rebuilt to point at them."""
     import boto3
 
-    from infra.tables import create_tables
+    from infra.dynamodb_tables import create_tables
     from shared.dependencies import reset
 
     client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import boto3
 
-from infra.tables import create_tables
+from infra.dynamodb_tables import create_tables
 from local.dynamodb import start_dynamodb
 from shared.dependencies import reset
 from tests.support.api import TEMPLATE, ApiClient

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import boto3
 
-from infra.tables import create_tables
+from infra.dynamodb_tables import create_tables
 from local.dynamodb import ENGINES, default_engine, start_dynamodb
 
 

@@ -21,7 +21,7 @@ from local.dynamodb.expressions import (
 )
 from local.dynamodb.grammar import PathSpec
 from local.dynamodb.limits import check_item, check_substitutions
-from local.dynamodb.tables import Table, new_table, not_found
+from local.dynamodb.table import Table, new_table, not_found
 from local.dynamodb.updates import UpdateExpr, apply_update, overlap_check, parse_update, project
 from local.dynamodb.values import DynamoError, Item, normalise, normalise_item, sort_key, too_deep, validation
 from local.dynamodb.wire import check_request

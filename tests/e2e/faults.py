@@ -16,7 +16,7 @@ import boto3
 import requests
 import sqlalchemy as sa
 
-from infra.tables import create_tables
+from infra.dynamodb_tables import create_tables
 from local.stack import Stack
 
 ORDER = {"items": [{"product": "Widget", "quantity": 2, "price": 12.5}]}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from local.events import EVENTS_DIR, PUBLIC_ROUTES, TOKEN_PLACEHOLDER
+from local.sample_events import EVENTS_DIR, PUBLIC_ROUTES, TOKEN_PLACEHOLDER
 from tests.support.api import ApiClient
 from tests.support.users import make_user
 

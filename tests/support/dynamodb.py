@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import uuid4
 
-from infra.tables import table_definitions
+from infra.dynamodb_tables import table_definitions
 from local.postgres import free_port
 from shared.dynamodb import DynamoDBClient
 from tests.support.api import TEMPLATE

@@ -2,9 +2,9 @@
 
 import json
 
-from local.events import EVENTS_DIR, TOKEN_PLACEHOLDER, drift, generate, template_events
 from local.gateway.routing import Router
 from local.gateway.template import load_app
+from local.sample_events import EVENTS_DIR, TOKEN_PLACEHOLDER, drift, generate, template_events
 from tests.support.api import TEMPLATE
 
 
@@ -13,7 +13,7 @@ def test_committed_events_match_what_the_generator_writes() -> None:
     events = generate(TEMPLATE)
     # When they are compared with the committed events/ folder
     problems = drift(events, EVENTS_DIR)
-    # Then nothing is missing, stale or orphaned (fix: `python -m local.events`)
+    # Then nothing is missing, stale or orphaned (fix: `python -m local.sample_events`)
     assert problems == []
 
 

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from local.events import PUBLIC_ROUTES
 from local.gateway.template import load_app
 from local.openapi import OUTPUT, build_document, render
+from local.sample_events import PUBLIC_ROUTES
 from tests.support.api import TEMPLATE
 
 DOCUMENT = build_document(TEMPLATE)

@@ -3,7 +3,7 @@
 import boto3
 from moto import mock_aws
 
-from infra.tables import create_tables, table_definitions
+from infra.dynamodb_tables import create_tables, table_definitions
 from tests.support.api import TEMPLATE
 
 

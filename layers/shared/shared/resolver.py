@@ -20,8 +20,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from shared.auth.principal import access_error
+from shared.auth.principal import BEARER_SCHEME, access_error
 from shared.envelope import failure
 from shared.errors import ApiError, NotFound, ValidationFailed
 from shared.jsonutil import dumps
@@ -113,4 +114,6 @@ def create_resolver() -> APIGatewayRestResolver:
     app.not_found(handle_not_found)
     app.exception_handler(Exception)(handle_unexpected)
     app.use(middlewares=[reject_unknown_query])
+    # Routes that authenticate declare `security=BEARER`; the scheme it names is defined once, here.
+    app.configure_openapi(security_schemes={BEARER_SCHEME: HTTPBearer(bearerFormat="JWT")})
     return app

@@ -3,9 +3,9 @@
 Built by the local gateway's own router and event builder, so each file is what API Gateway hands
 the function; fixed ids and times keep them reproducible. Usage:
 
-    python -m local.events                 # (re)write events/<FunctionId>/<EventName>.json
-    python -m local.events --check         # exit 1 if events/ differs from what would be written
-    python -m local.events --token "$JWT" --out /tmp/events   # same events, with a real token
+    python -m local.sample_events                 # (re)write events/<FunctionId>/<EventName>.json
+    python -m local.sample_events --check         # exit 1 if events/ differs from what would be written
+    python -m local.sample_events --token "$JWT" --out /tmp/events   # same events, with a real token
 
 `sam local invoke UsersFunction -e events/UsersFunction/Register.json`. Routes that need a JWT
 carry `Authorization: Bearer <token>`, which answers 401 until replaced by a real token (log in
@@ -155,7 +155,7 @@ def drift(events: list[RouteEvent], out: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.events", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m local.sample_events", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     parser.add_argument("--out", type=Path, default=EVENTS_DIR)
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
-            print("events are out of date: run `python -m local.events`", file=sys.stderr)
+            print("events are out of date: run `python -m local.sample_events`", file=sys.stderr)
         return 1 if problems else 0
     write(events, args.out)
     print(f"wrote {len(events)} events under {args.out}")
