@@ -59,6 +59,22 @@ def dynamodb_endpoint() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's DynamoDB (its threaded server), for the tests that run on both engines."""
+    from local.dynamodb import start_dynamodb
+
+    server = start_dynamodb(engine="moto")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(params=["fast", "moto"])
+def engine_endpoint(request: pytest.FixtureRequest) -> str:
+    """The protection code's unit tests run on both DynamoDB engines: the fast local one and moto."""
+    return str(request.getfixturevalue("dynamodb_endpoint" if request.param == "fast" else "moto_endpoint"))
+
+
 @pytest.fixture
 def dynamodb(dynamodb_endpoint: str) -> Iterator[object]:
     """Fresh, empty template tables; the functions' clients are rebuilt to point at them."""

@@ -25,16 +25,16 @@ TABLE = "CircuitBreakerTable"
 
 
 @pytest.fixture
-def table(dynamodb_endpoint: str) -> Iterator[str]:
+def table(engine_endpoint: str) -> Iterator[str]:
     """A fresh, empty breaker table of its own (the emulation lives for the whole session)."""
-    with throwaway_table(dynamodb_endpoint, hash_key_table(TABLE)) as name:
+    with throwaway_table(engine_endpoint, hash_key_table(TABLE)) as name:
         yield name
 
 
 @pytest.fixture
-def client(dynamodb_endpoint: str) -> Iterator[DynamoDBClient]:
+def client(engine_endpoint: str) -> Iterator[DynamoDBClient]:
     """The functions' own DynamoDB client; `client.calls` counts what reaches DynamoDB."""
-    subject = hot_path_client(dynamodb_endpoint)
+    subject = hot_path_client(engine_endpoint)
     yield subject
     subject.close()
 

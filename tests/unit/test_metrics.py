@@ -34,10 +34,10 @@ class CountingClient:
 
 
 @pytest.fixture
-def table(dynamodb_endpoint: str) -> Iterator[CountingClient]:
+def table(engine_endpoint: str) -> Iterator[CountingClient]:
     """The template's MetricsTable under a name of its own, through the functions' own client."""
-    with throwaway_table(dynamodb_endpoint, template_table("MetricsTable")) as name:
-        client = hot_path_client(dynamodb_endpoint)
+    with throwaway_table(engine_endpoint, template_table("MetricsTable")) as name:
+        client = hot_path_client(engine_endpoint)
         yield CountingClient(client, name)
         client.close()
 

@@ -38,14 +38,14 @@ rules = st.builds(RateRule, limit=st.integers(1, 6), window_seconds=st.sampled_f
 
 
 @pytest.fixture
-def table(dynamodb_endpoint: str) -> Iterator[str]:
-    with throwaway_table(dynamodb_endpoint, hash_key_table(TABLE)) as name:
+def table(engine_endpoint: str) -> Iterator[str]:
+    with throwaway_table(engine_endpoint, hash_key_table(TABLE)) as name:
         yield name
 
 
 @pytest.fixture
-def client(dynamodb_endpoint: str) -> Iterator[DynamoDBClient]:
-    subject = hot_path_client(dynamodb_endpoint)
+def client(engine_endpoint: str) -> Iterator[DynamoDBClient]:
+    subject = hot_path_client(engine_endpoint)
     yield subject
     subject.close()
 
