@@ -9,6 +9,10 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 PY312_BIN ?= $(shell pyenv root 2>/dev/null)/versions/3.12.1/bin
 LINT_PATHS := layers/shared/shared functions local infra
 PYTEST_ARGS ?=
+# Both cores (pytest-xdist): every test starts or shares its own servers on free ports, so the suite is
+# stable in parallel. `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
 
 .PHONY: install run test test-unit test-integration test-e2e test-gateway lint sam-validate sam-build \
         admin bench-gateway clean
@@ -36,20 +40,20 @@ admin: install  ## make admin EMAIL=a@b.c  (asks for the password of a new admin
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=... [PASSWORD=...]"; exit 2; }
 	@$(PY) -m local.admin --email "$(EMAIL)"
 
-test: install  ## the whole suite: unit, integration, gateway, end-to-end
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: install  ## the whole suite: unit, integration, gateway, end-to-end (both cores)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-unit: install
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/unit $(PYTEST_ARGS)
 
 test-integration: install
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/integration $(PYTEST_ARGS)
 
 test-gateway: install
-	$(PY) -m pytest tests/gateway $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/gateway $(PYTEST_ARGS)
 
 test-e2e: install
-	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/e2e $(PYTEST_ARGS)
 
 lint: install  ## ruff + mypy
 	$(VENV)/bin/ruff check .
