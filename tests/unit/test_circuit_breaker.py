@@ -157,3 +157,29 @@ def test_degrades_to_in_memory_breaker_when_table_unreachable() -> None:
         fail(breaker)
     with pytest.raises(ServiceUnavailable):
         breaker.before_call()
+
+
+def test_call_guards_any_downstream_with_the_same_rules() -> None:
+    # Given a breaker for some downstream (threshold 3), and calls that fail with the downstream's own error
+    breaker = make(MemoryStore(), FakeClock())
+
+    def refused() -> None:
+        raise ConnectionRefusedError()
+
+    def not_found() -> None:
+        raise KeyError("no such thing")  # an answer of a working downstream
+
+    # When a call succeeds, then its result comes back
+    assert breaker.call(lambda: 42, counts=lambda e: isinstance(e, OSError)) == 42
+    # When the downstream answers with an error it does not own, then it passes through and counts nothing
+    with pytest.raises(KeyError):
+        breaker.call(not_found, counts=lambda e: isinstance(e, OSError))
+    # When it fails three times, then each is a 503 from the error, and the breaker opens: the next is refused
+    for _ in range(3):
+        with pytest.raises(ServiceUnavailable) as raised:
+            breaker.call(refused, counts=lambda e: isinstance(e, OSError))
+        assert isinstance(raised.value.__cause__, ConnectionRefusedError)
+    ran: list[int] = []
+    with pytest.raises(ServiceUnavailable):
+        breaker.call(lambda: ran.append(1), counts=lambda e: True)
+    assert ran == [] and breaker.state().state == OPEN

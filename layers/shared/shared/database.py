@@ -31,7 +31,6 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Engine, NullPool, create_engine, event, text
 
 from shared.db_failures import is_dead_connection, is_infrastructure_failure
-from shared.errors import ServiceUnavailable
 from shared.jsonutil import loads
 from shared.logger import logger
 from shared.pg8000_speedups import TIMESTAMPTZ_OID, memoise_placeholder_rewrite, timestamptz_in
@@ -162,19 +161,8 @@ class Database:
         return engine
 
     def _guarded(self, engine: Callable[[], Engine], work: Work[T], *, transactional: bool) -> T:
-        ticket = self.breaker.before_call()
-        try:
-            result = self._with_one_retry(engine, work, transactional=transactional)
-        except Exception as error:
-            if not is_infrastructure_failure(error):
-                self.breaker.record_success(ticket)
-                raise
-            self.breaker.record_failure(ticket)
-            logger.warning("database unavailable", extra={"error": type(error).__name__, "sqlstate": sqlstate(error),
-                                                          "cause": type(error.__cause__).__name__})
-            raise ServiceUnavailable("The database is unavailable", retry_after=self.breaker.retry_after()) from error
-        self.breaker.record_success(ticket)
-        return result
+        return self.breaker.call(lambda: self._with_one_retry(engine, work, transactional=transactional),
+                                 counts=_counted)
 
     def _with_one_retry(self, engine: Callable[[], Engine], work: Work[T], *, transactional: bool) -> T:
         try:
@@ -185,6 +173,15 @@ class Database:
                 return _attempt(engine(), work, transactional=transactional)
             except StaleConnection as again:  # dead twice in a row is an outage, not a stale pool
                 raise again.__cause__ from None  # type: ignore[misc]
+
+
+def _counted(error: Exception) -> bool:
+    """An outage the breaker counts (and logs with what the database said, never its message)."""
+    if not is_infrastructure_failure(error):
+        return False
+    logger.warning("database unavailable", extra={"error": type(error).__name__, "sqlstate": sqlstate(error),
+                                                  "cause": type(error.__cause__).__name__})
+    return True
 
 
 def _attempt(engine: Engine, work: Work[T], *, transactional: bool) -> T:

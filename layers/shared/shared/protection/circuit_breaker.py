@@ -26,12 +26,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from shared.errors import ServiceUnavailable
 from shared.logger import logger
 from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure
 
+T = TypeVar("T")
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 LEGAL_TRANSITIONS = frozenset({(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED), (HALF_OPEN, OPEN),
                                (HALF_OPEN, HALF_OPEN)})  # the last: a new probe after a lost lease
@@ -265,6 +266,23 @@ class CircuitBreaker:
         else:
             new = current.moved_to(OPEN, opened_at=self._clock(), probe_until=0.0)
         self._swap(current, new)
+
+    def call(self, work: Callable[[], T], *, counts: Callable[[Exception], bool]) -> T:
+        """Run `work` behind the breaker: 503 at once while open; a failure `counts` says is the downstream's
+        own is recorded and becomes a 503 (ServiceUnavailable, from the error); anything else passes through."""
+        ticket = self.before_call()
+        try:
+            result = work()
+        except Exception as error:
+            if not counts(error):
+                self.record_success(ticket)  # the downstream answered: it is up
+                raise
+            self.record_failure(ticket)
+            logger.warning("downstream unavailable", extra={"breaker": self.name, "error": type(error).__name__})
+            unavailable = ServiceUnavailable(f"The {self.name} service is unavailable", retry_after=self.retry_after())
+            raise unavailable from error
+        self.record_success(ticket)
+        return result
 
     def retry_after(self) -> int:
         return self._unavailable(self.state()).retry_after
