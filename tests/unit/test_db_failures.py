@@ -59,7 +59,10 @@ def test_sqlstate_is_read_from_pg8000s_fields() -> None:
     # Errors that did not invalidate the connection
     (wrapped(sa.DatabaseError, server_error("57014")), False),
     (sa.IntegrityError("INSERT", {}, Exception("duplicate key")), False),
-    (ConnectionResetError(), False),
+    # pg8000 raises the socket's own error when the first read of a reply fails
+    (ConnectionResetError(), True),
+    (BrokenPipeError(), True),
+    (TimeoutError(), False),
 ])
 def test_dead_connection_means_invalidated_and_not_a_timeout(error: Exception, dead: bool) -> None:
     assert is_dead_connection(error) is dead

@@ -32,6 +32,10 @@ def is_infrastructure_failure(error: BaseException) -> bool:
 def is_dead_connection(error: BaseException) -> bool:
     """The connection dropped (SQLAlchemy invalidated it) or the server ended the session, and not
     because of a timeout (then the server may still be working on it)."""
+    if isinstance(error, ConnectionError):
+        # pg8000 lets the first read of a reply raise the socket's own error (core._read), unwrapped, so
+        # SQLAlchemy neither wraps nor invalidates it: a reset or closed connection, by definition.
+        return True
     if not isinstance(error, sa.DBAPIError):
         return False
     if sqlstate(error) in _SESSION_ENDED:
