@@ -77,8 +77,8 @@ class StackConfig:
     pg_port: int = 15442
     dynamodb_port: int = 14566
     jwt_secret: str | None = None
-    # Warm workers per function: 2 measured best on 2 cores (profile at c=16: 91/150/126 req/s
-    # for 1/2/4 workers); concurrent requests beyond that queue in the gateway.
+    # Warm workers per function (docs/benchmarks.md has the measurement behind 2 on two cores);
+    # concurrent requests beyond that queue in the gateway.
     max_workers: int = 2
     function_settings: dict[str, str] = field(default_factory=dict)  # from the environment, for every function
     extra_env: dict[str, str] = field(default_factory=dict)

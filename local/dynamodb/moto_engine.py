@@ -1,4 +1,5 @@
-"""The moto engine: moto's DynamoDB backend served with HTTP/1.1 keep-alive (`--engine moto`).
+"""The moto engine, the alternative to the default fast engine: moto's DynamoDB backend served with HTTP/1.1
+keep-alive (`--engine moto` or DYNAMODB_ENGINE=moto; the protection unit tests also run on it).
 
 Stock `moto_server` speaks HTTP/1.0 (one TCP connection per request) through a dispatcher that
 guesses the service from every request, which caps it at a few hundred UpdateItem/s. Here the
