@@ -19,7 +19,7 @@ XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt layers/shared/pyproject.toml
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt layers/shared/requirements-tracing.txt layers/shared/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt -e layers/shared

@@ -93,6 +93,11 @@ def _verify(token: str, secret: str) -> tuple[TokenClaims, float]:
         raise Unauthorized("Invalid token") from exc
 
 
+def forget_verified_tokens() -> None:
+    """Drop the cache of verified tokens (a SnapStart restore; a key rotation takes care of itself)."""
+    _verify.cache_clear()
+
+
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise Unauthorized("Missing Authorization header")
