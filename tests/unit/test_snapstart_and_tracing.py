@@ -33,7 +33,7 @@ def test_a_restore_rebuilds_engines_clients_caches_and_the_random_seed() -> None
     engine, read_engine, client = before.database.engine, before.database.read_engine, before.dynamodb
     limiter, breaker, metrics = before.limiter, before.breaker("users"), before.metrics
     tokens.decode_token(tokens.issue_token(__import__("uuid").uuid4(), "a@example.com", ["user"], 0))
-    assert tokens._verify.cache_info().currsize == 1
+    assert tokens._verify.cache_info().currsize >= 1
     random.seed(1234)
     drawn_before_snapshot = random.random()
     # When the runtime takes the snapshot and later restores it (the registered hooks, in the runtime's order)
