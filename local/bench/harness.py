@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -94,10 +95,23 @@ class WrkResult:
     non2xx: int
     s5xx: int
     socket_errors: int
+    cpu_ms_per_request: float = 0.0  # machine busy time minus wrk's own, per request: the servers' CPU
 
     @property
     def errors(self) -> int:
         return self.non2xx + self.socket_errors
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent on anything but idle and I/O wait since boot (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def write_requests(lines: list[tuple[str, str, Any]]) -> Path:
@@ -114,11 +128,15 @@ def run_wrk(base: str, requests: Path, token: str | None, connections: int, seco
     threads = max(1, min(2, connections))
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                "-s", str(WRK_SCRIPT), base, "--", str(requests), token or "-"]
+    busy, wrk_cpu = machine_busy_seconds(), children_cpu_seconds()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    busy, wrk_cpu = machine_busy_seconds() - busy, children_cpu_seconds() - wrk_cpu
     line = next(row for row in output.splitlines() if row.startswith("RESULT "))
     fields = line.split()[1:]
-    return WrkResult(int(fields[0]), float(fields[1]), float(fields[2]), float(fields[3]), float(fields[4]),
-                     int(fields[5]), int(fields[6]), int(fields[7]))
+    requests = int(fields[0])
+    cpu_ms = (busy - wrk_cpu) * 1000 / requests if requests else 0.0
+    return WrkResult(requests, float(fields[1]), float(fields[2]), float(fields[3]), float(fields[4]),
+                     int(fields[5]), int(fields[6]), int(fields[7]), round(cpu_ms, 3))
 
 
 def worker_pids(database_url: str, function: str) -> list[int]:

@@ -103,14 +103,14 @@ def ratio(ours: float, theirs: float) -> str:
 
 def print_table(results: dict[str, dict[int, dict[str, WrkResult]]], out: Callable[[str], None]) -> None:
     out("| scenario | c | project req/s | baseline req/s | ratio | project p50/p95/p99 ms | "
-        "baseline p50/p95/p99 ms | errors (project/baseline) |")
-    out("|---|---|---|---|---|---|---|---|")
+        "baseline p50/p95/p99 ms | CPU ms/request (project/baseline) | errors (project/baseline) |")
+    out("|---|---|---|---|---|---|---|---|---|")
     for scenario, by_c in results.items():
         for c, pair in by_c.items():
             p, b = pair["project"], pair["baseline"]
             out(f"| {scenario} | {c} | {p.rps:.0f} | {b.rps:.0f} | {ratio(p.rps, b.rps)} | "
                 f"{p.p50:.1f} / {p.p95:.1f} / {p.p99:.1f} | {b.p50:.1f} / {b.p95:.1f} / {b.p99:.1f} | "
-                f"{p.errors} / {b.errors} |")
+                f"{p.cpu_ms_per_request:.2f} / {b.cpu_ms_per_request:.2f} | {p.errors} / {b.errors} |")
 
 
 def check_targets(results: dict[str, dict[int, dict[str, WrkResult]]], out: Callable[[str], None]) -> bool:
@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                 p, b = pair["project"], pair["baseline"]
                 every = ", ".join(ratio(r["project"].rps, r["baseline"].rps) for r in rounds)
                 print(f"{scenario:<13} c={c:<3} project {p.rps:8.1f} req/s  baseline {b.rps:8.1f} req/s  "
-                      f"{ratio(p.rps, b.rps):>6}  errors {p.errors}/{b.errors}  (rounds: {every})", flush=True)
+                      f"{ratio(p.rps, b.rps):>6}  CPU ms/req {p.cpu_ms_per_request:.2f}/{b.cpu_ms_per_request:.2f}  "
+                      f"errors {p.errors}/{b.errors}  (rounds: {every})", flush=True)
     finally:
         if classic is not None:
             classic.stop()
