@@ -133,9 +133,9 @@ def run_wrk(base: str, requests: Path, token: str | None, connections: int, seco
     busy, wrk_cpu = machine_busy_seconds() - busy, children_cpu_seconds() - wrk_cpu
     line = next(row for row in output.splitlines() if row.startswith("RESULT "))
     fields = line.split()[1:]
-    requests = int(fields[0])
-    cpu_ms = (busy - wrk_cpu) * 1000 / requests if requests else 0.0
-    return WrkResult(requests, float(fields[1]), float(fields[2]), float(fields[3]), float(fields[4]),
+    answered = int(fields[0])
+    cpu_ms = (busy - wrk_cpu) * 1000 / answered if answered else 0.0
+    return WrkResult(answered, float(fields[1]), float(fields[2]), float(fields[3]), float(fields[4]),
                      int(fields[5]), int(fields[6]), int(fields[7]), round(cpu_ms, 3))
 
 
