@@ -49,6 +49,26 @@ def require_binaries() -> None:
         )
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """ssl=on with this certificate and key (PEM files, copied into the data folder at each start).
+
+    `required` rewrites pg_hba.conf so that TCP clients must use TLS (`hostssl` only, as RDS with
+    rds.force_ssl=1); the Unix socket stays open for the cluster's own tools.
+    """
+
+    cert_file: Path
+    key_file: Path
+    required: bool = False
+
+
+_HBA_TLS_ONLY = """# written by local.postgres (ServerTls.required): over TCP, TLS or nothing
+local   all all              trust
+hostssl all all 127.0.0.1/32 trust
+hostssl all all ::1/128      trust
+"""
+
+
 @dataclass
 class PostgresCluster:
     """One cluster in `data_dir`, listening on 127.0.0.1:`port` and a socket in `data_dir`."""
@@ -56,6 +76,7 @@ class PostgresCluster:
     data_dir: Path
     port: int
     host: str = "127.0.0.1"
+    tls: ServerTls | None = None
 
     @property
     def url(self) -> str:
@@ -108,6 +129,9 @@ class PostgresCluster:
         options = (
             f"-c listen_addresses={self.host} -p {self.port} -k {self.data_dir} -c fsync=off -c max_connections=200"
         )
+        if self.tls is not None:
+            self._install_tls(self.tls)
+            options += " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
         log = self.data_dir / "server.log"
         result = self._run(
             "pg_ctl",
@@ -127,6 +151,24 @@ class PostgresCluster:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else result.stderr
             raise PostgresError(f"Postgres did not start on port {self.port}:\n{tail.strip()}")
         self.ensure_database()
+
+    def _install_tls(self, tls: ServerTls) -> None:
+        """Certificate and key into the data folder, owned by the server's user: Postgres refuses a key that
+        others can read. Relative file names in `ssl_cert_file` are resolved against the data folder."""
+        for source, name in ((tls.cert_file, "server.crt"), (tls.key_file, "server.key")):
+            target = self.data_dir / name
+            shutil.copyfile(source, target)
+            self._own_file(target)
+        if tls.required:
+            hba = self.data_dir / "pg_hba.conf"
+            hba.write_text(_HBA_TLS_ONLY)
+            self._own_file(hba)
+
+    def _own_file(self, path: Path) -> None:
+        if self._as_root:
+            user = pwd.getpwnam(SUPERUSER)
+            os.chown(path, user.pw_uid, user.pw_gid)
+        path.chmod(0o600)
 
     def stop(self, mode: str = "fast") -> None:
         if self.initialised() and self.running():

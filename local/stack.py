@@ -298,6 +298,9 @@ class Stack:
 
     def function_env(self) -> dict[str, str]:
         return {
+            # The template's default is verify-full (RDS requires TLS); the local cluster has none. DB_SSL_MODE
+            # in `make run`'s environment (an external DATABASE_URL with TLS) overrides it via function_settings.
+            "DB_SSL_MODE": "disable",
             "DATABASE_URL": self.database_url,
             "DYNAMODB_ENDPOINT_URL": self.dynamodb_url,
             "JWT_SECRET": self.jwt_secret(),

@@ -97,6 +97,7 @@ def test_env(clean_database: str, dynamodb: object, dynamodb_endpoint: str) -> d
     """Environment the functions see in tests, on top of their template environment."""
     return {
         "DATABASE_URL": clean_database,
+        "DB_SSL_MODE": "disable",  # the template's default is verify-full (AWS); the test cluster has no TLS
         "JWT_SECRET": TEST_JWT_SECRET,
         "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint,
         "BCRYPT_ROUNDS": "4",  # speed only; the default (12) is asserted in the settings tests
