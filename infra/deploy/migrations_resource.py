@@ -29,6 +29,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from sqlalchemy import text
 
 from shared.database import database_url, migration_engine
 from shared.dependencies import dependencies
@@ -149,8 +150,25 @@ def migrate(target: str) -> dict[str, str]:
     if is_ahead(script, current, target):
         return {"Action": "skipped", "Revision": ",".join(sorted(current))}
     command.upgrade(config, target)
+    apply_role_settings(url)
     action = "unchanged" if current == {target} else "upgraded"
     return {"Action": action, "Revision": target}
+
+
+def apply_role_settings(url: str) -> None:
+    """With DB_SESSION_SETTINGS=role (RDS Proxy takes no startup parameters), the functions' statement timeout
+    is set on the database role they log in as, on every deploy, so it follows DB_STATEMENT_TIMEOUT_SECONDS."""
+    settings = get_settings()
+    if settings.db_session_settings != "role":
+        return
+    timeout_ms = int(settings.db_statement_timeout_seconds * 1000)
+    engine = migration_engine(settings, url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"ALTER ROLE CURRENT_USER SET statement_timeout = {timeout_ms}"))
+    finally:
+        engine.dispose()
+    logger.info("statement timeout set on the database role", extra={"statement_timeout_ms": timeout_ms})
 
 
 def handle(event: CloudFormationCustomResourceEvent) -> tuple[str, str, dict[str, str]]:

@@ -26,9 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
-from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, NullPool, create_engine, event, text
+from sqlalchemy import URL, Connection, Engine, NullPool, create_engine, event, make_url, text
 
 from shared.db_failures import is_dead_connection, is_infrastructure_failure
 from shared.jsonutil import loads
@@ -41,6 +40,7 @@ from shared.settings import Settings
 T = TypeVar("T")
 Work = Callable[[Connection], T]
 _USES = "uses"  # per DBAPI connection: how many units of work it has served
+INVALID_PASSWORD = "28P01"
 MIGRATION_READ_TIMEOUT = 280.0  # under the migrations function's 300 s Timeout
 
 
@@ -53,25 +53,43 @@ def normalise_url(url: str) -> str:
 
 
 def database_url(settings: Settings, read_secret: Callable[[str], str]) -> str:
-    """DATABASE_URL, else the Secrets Manager secret (a URL, or RDS's JSON) with DB_HOST overriding its host."""
+    """DATABASE_URL, else the Secrets Manager secret (a URL, or RDS's JSON); DB_HOST and DB_NAME replace
+    the host and the database of either (an RDS-managed master secret holds only username and password)."""
     if settings.database_url:
-        return normalise_url(settings.database_url)
-    if not settings.database_secret_arn:
+        url = make_url(normalise_url(settings.database_url))
+    elif settings.database_secret_arn:
+        url = _secret_url(read_secret(settings.database_secret_arn))
+    else:
         raise RuntimeError("no database configured: set DATABASE_URL or DATABASE_SECRET_ARN")
-    secret = read_secret(settings.database_secret_arn)
+    url = url.set(host=settings.db_host or url.host, database=settings.db_name or url.database)
+    if not url.host:
+        raise RuntimeError("the database secret names no host: set DB_HOST")
+    return url.render_as_string(hide_password=False)
+
+
+def _secret_url(secret: str) -> URL:
     if not secret.lstrip().startswith("{"):
-        return normalise_url(secret.strip())
-    fields = loads(secret)  # an RDS-managed secret
-    host = settings.db_host or fields["host"]
-    return (f"postgresql+pg8000://{quote(fields['username'], safe='')}:{quote(fields['password'], safe='')}"
-            f"@{host}:{fields.get('port', 5432)}/{fields.get('dbname', 'postgres')}")
+        return make_url(normalise_url(secret.strip()))
+    fields = loads(secret)
+    return URL.create("postgresql+pg8000", username=fields["username"], password=fields["password"],
+                      host=fields.get("host"), port=int(fields.get("port") or 5432),
+                      database=fields.get("dbname") or "postgres")
+
+
+def session_settings(settings: Settings, *, read_only: bool) -> dict[str, str]:
+    """The session settings of an engine's connections: the statement timeout, and read-only for reads."""
+    values = {"statement_timeout": str(int(settings.db_statement_timeout_seconds * 1000))}
+    if read_only:  # the autocommit engine can only read: a write through it is an error, not a commit
+        values["default_transaction_read_only"] = "on"
+    return values
 
 
 def connect_options(settings: Settings, *, read_only: bool) -> ConnectOptions:
-    """Session settings travel in the startup packet: no SET statement, no extra round trip."""
-    startup = {"statement_timeout": str(int(settings.db_statement_timeout_seconds * 1000))}
-    if read_only:  # the autocommit engine can only read: a write through it is an error, not a commit
-        startup["default_transaction_read_only"] = "on"
+    """Session settings travel in the startup packet (no SET statement, no extra round trip), unless they
+    are the role's (DB_SESSION_SETTINGS=role, for RDS Proxy): then the migrations set the statement timeout
+    on the role, and the read engine is read-only by the code that uses it (reads only) rather than by the
+    server. The socket's read timeout stays above the statement timeout either way."""
+    startup = session_settings(settings, read_only=read_only) if settings.db_session_settings == "startup" else {}
     return ConnectOptions(connect_timeout=settings.db_connect_timeout_seconds,
                           read_timeout=settings.db_statement_timeout_seconds + READ_MARGIN_SECONDS,
                           ssl_mode=settings.db_ssl_mode, ssl_root_cert=settings.db_ssl_root_cert,
@@ -86,6 +104,14 @@ def migration_engine(settings: Settings, url: str, *, read_timeout: float = MIGR
                              refused_retry=settings.db_connect_retry_seconds)
     engine = create_engine(normalise_url(url), poolclass=NullPool, hide_parameters=True)
     _open_with(engine, options)
+    if settings.db_session_settings == "role":  # the role's statement timeout is the functions', not ours
+
+        @event.listens_for(engine, "connect")
+        def _no_statement_timeout(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET statement_timeout = 0")
+            cursor.close()
+
     return engine
 
 
@@ -130,7 +156,7 @@ class Database:
 
     def ping(self) -> None:
         """One trivial statement, outside the breaker (health checks report the database itself)."""
-        self._with_one_retry(lambda: self.read_engine, lambda c: c.execute(text("SELECT 1")), transactional=False)
+        self._with_recovery(lambda: self.read_engine, lambda c: c.execute(text("SELECT 1")), transactional=False)
 
     def dispose(self) -> None:
         """Close every pooled connection (tests; a SnapStart restore must not reuse a snapshot's sockets)."""
@@ -161,18 +187,32 @@ class Database:
         return engine
 
     def _guarded(self, engine: Callable[[], Engine], work: Work[T], *, transactional: bool) -> T:
-        return self.breaker.call(lambda: self._with_one_retry(engine, work, transactional=transactional),
+        return self.breaker.call(lambda: self._with_recovery(engine, work, transactional=transactional),
                                  counts=_counted)
 
-    def _with_one_retry(self, engine: Callable[[], Engine], work: Work[T], *, transactional: bool) -> T:
-        try:
-            return _attempt(engine(), work, transactional=transactional)
-        except StaleConnection as stale:
-            logger.info("stale database connection replaced", extra={"error": type(stale.__cause__).__name__})
+    def _with_recovery(self, engine: Callable[[], Engine], work: Work[T], *, transactional: bool) -> T:
+        """Run the unit once more after each thing that is not an outage, at most once each: a dead pooled
+        connection (a fresh one is used), and a password the secret's rotation changed (it is read again)."""
+        recovered: set[str] = set()
+        while True:
             try:
                 return _attempt(engine(), work, transactional=transactional)
-            except StaleConnection as again:  # dead twice in a row is an outage, not a stale pool
-                raise again.__cause__ from None  # type: ignore[misc]
+            except StaleConnection as stale:
+                if "connection" in recovered:  # dead twice in a row is an outage, not a stale pool
+                    raise stale.__cause__ from None  # type: ignore[misc]
+                recovered.add("connection")
+                logger.info("stale database connection replaced", extra={"error": type(stale.__cause__).__name__})
+            except Exception as error:
+                if "password" in recovered or not self._password_rotated(error):
+                    raise
+                recovered.add("password")
+                logger.info("database password refused: reading the secret again")
+                self.dispose()
+                self.__dict__.pop("url", None)
+
+    def _password_rotated(self, error: BaseException) -> bool:
+        """Postgres refused the password (28P01) of a secret that Secrets Manager may have rotated since."""
+        return bool(self.settings.database_secret_arn) and sqlstate(error) == INVALID_PASSWORD
 
 
 def _counted(error: Exception) -> bool:

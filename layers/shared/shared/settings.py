@@ -36,7 +36,11 @@ class Settings(BaseModel):
     service_name: str = "service"
     database_url: str = ""
     database_secret_arn: str = ""
-    db_host: str = ""  # overrides the secret's host (its cluster endpoint) with e.g. an RDS Proxy endpoint
+    db_host: str = ""  # replaces the URL's or secret's host, e.g. with an RDS Proxy endpoint
+    db_name: str = ""  # replaces the URL's or secret's database
+    # How session settings (statement timeout, read-only) reach Postgres: in the startup packet, or set on
+    # the database role by the migrations (RDS Proxy does not take startup parameters: docs/deploying.md).
+    db_session_settings: Literal["startup", "role"] = "startup"
     db_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 3.0
     db_connect_retry_seconds: Annotated[float, Field(ge=0)] = 1.0
     # Below the functions' 10 s Timeout, so Postgres cancels a slow statement before Lambda kills us.
