@@ -25,9 +25,9 @@ from sqlalchemy import Connection, text
 
 from local.postgres import PostgresCluster, ServerTls, free_port
 from shared import db
+from shared.dependencies import dependencies, reset
 from shared.errors import ServiceUnavailable
-from shared.protection.circuit_breaker import get_breaker, reset_breakers
-from shared.settings import get_settings
+from shared.pgconnect import sqlstate
 
 SERVER_NAME = "localhost"
 
@@ -107,14 +107,10 @@ def connect_with(tls_cluster: tuple[PostgresCluster, Pki], dynamodb: object, dyn
                             "DYNAMODB_ENDPOINT_URL": dynamodb_endpoint, "POWERTOOLS_SERVICE_NAME": "orders",
                             "DB_CONNECT_TIMEOUT_SECONDS": "2", "DB_CONNECT_RETRY_SECONDS": "0"}.items():
             monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        db.reset_engine()
-        reset_breakers()
+        reset()
 
     yield configure
-    db.reset_engine()
-    reset_breakers()
-    get_settings.cache_clear()
+    reset()
 
 
 def session_ssl(connection: Connection) -> tuple[bool, str]:
@@ -123,7 +119,7 @@ def session_ssl(connection: Connection) -> tuple[bool, str]:
 
 
 def failures() -> int:
-    return get_breaker("orders").state(fresh=True).failures
+    return dependencies().breaker("orders").state(fresh=True).failures
 
 
 def causes(error: BaseException) -> list[BaseException]:
@@ -185,7 +181,7 @@ def test_disable_against_a_tls_only_server_is_refused_cleanly(connect_with: Any)
     with pytest.raises(ServiceUnavailable) as caught:
         db.read(session_ssl)
     assert caught.value.status == 503
-    assert any(db.sqlstate(c) == "28000" for c in causes(caught.value))
+    assert any(sqlstate(c) == "28000" for c in causes(caught.value))
     assert failures() == 1
 
 
