@@ -185,9 +185,22 @@ def test_disable_against_a_tls_only_server_is_refused_cleanly(connect_with: Any)
     assert failures() == 1
 
 
-def test_a_missing_ca_bundle_fails_the_first_connection_naming_the_path(connect_with: Any) -> None:
-    # A configuration error, not an outage: it is not counted, and the message says which file
+def test_a_missing_ca_bundle_fails_at_cold_start_naming_the_path(connect_with: Any) -> None:
+    # A configuration error, not an outage: the settings (validated at cold start) refuse it, naming the file
+    from pydantic import ValidationError
+
+    from shared.settings import get_settings
+
     connect_with("verify-full", "/opt/certs/not-there.pem")
-    with pytest.raises(RuntimeError, match=r"DB_SSL_ROOT_CERT '/opt/certs/not-there.pem' cannot be loaded as a CA"):
+    with pytest.raises(ValidationError, match=r"DB_SSL_ROOT_CERT '/opt/certs/not-there.pem' does not exist"):
+        get_settings()
+
+
+def test_a_file_that_is_no_ca_bundle_fails_the_first_connection_naming_the_path(connect_with: Any,
+                                                                              tmp_path: Any) -> None:
+    bogus = tmp_path / "bundle.pem"
+    bogus.write_text("not a certificate")
+    connect_with("verify-full", str(bogus))
+    with pytest.raises(RuntimeError, match=r"DB_SSL_ROOT_CERT .*bundle.pem' cannot be loaded as a CA bundle"):
         db.read(session_ssl)
     assert failures() == 0

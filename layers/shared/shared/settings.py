@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 MIN_JWT_SECRET_BYTES = 32  # HS256 keys shorter than the hash output weaken it (RFC 7518, section 3.2)
@@ -90,6 +90,15 @@ class Settings(BaseModel):
 
     def rate_rule(self, name: str, default: RateRule) -> RateRule:
         return self.rate_limits.get(name, default)
+
+    @model_validator(mode="after")
+    def _ca_bundle_present(self) -> "Settings":
+        # Checked with the rest of the environment, at cold start: a bundle missing from the layer (the
+        # build step was skipped) is one clear error at init, not a failure of every database request.
+        if self.db_ssl_mode == "verify-full" and self.db_ssl_root_cert and not os.path.isfile(self.db_ssl_root_cert):
+            raise ValueError(f"DB_SSL_ROOT_CERT {self.db_ssl_root_cert!r} does not exist: ship the CA bundle "
+                             "in the layer (docs/deploying.md) or leave it empty for the system trust store")
+        return self
 
     @field_validator("jwt_secret", "jwt_secret_previous")
     @classmethod
