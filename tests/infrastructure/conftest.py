@@ -131,18 +131,3 @@ def default(stacks: dict[str, Stack]) -> Stack:
 @pytest.fixture(scope="session")
 def create_db(stacks: dict[str, Stack]) -> Stack:
     return stacks["create_db"]
-
-
-def handler_routes(handler: str) -> set[tuple[str, str]]:
-    """(METHOD, path) pairs a handler module's Powertools resolver serves (as tests/unit/test_template_routes)."""
-    import importlib
-
-    module = importlib.import_module(handler.rsplit(".", 1)[0])
-    schema = module.app.get_openapi_schema()
-    routes = set()
-    for path, operations in (schema.paths or {}).items():
-        for method in ("get", "put", "post", "delete", "patch", "head", "options"):
-            if getattr(operations, method, None) is not None:
-                routes.add((method.upper(), path))
-    return routes
-

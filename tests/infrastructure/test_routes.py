@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.conftest import SCENARIOS, Stack, handler_routes
+from tests.infrastructure.conftest import SCENARIOS, Stack
+from tests.support.routes import handler_routes
 
 API_FUNCTIONS = {"UsersFunction": "users_api.handler.lambda_handler",
                  "OrdersFunction": "orders_api.handler.lambda_handler",

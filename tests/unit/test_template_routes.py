@@ -1,12 +1,12 @@
 """template.yaml and the handlers declare exactly the same routes, in both directions."""
 
-import importlib
 import re
 
 import pytest
 
 from local.gateway.template import load_app
 from tests.support.api import TEMPLATE
+from tests.support.routes import handler_routes
 
 APP = load_app(TEMPLATE)
 
@@ -15,15 +15,6 @@ def _template_routes(function_id: str) -> set[tuple[str, str]]:
     return {(route.method, route.path) for route in APP.routes if route.function == function_id}
 
 
-def _handler_routes(handler: str) -> set[tuple[str, str]]:
-    module = importlib.import_module(handler.rsplit(".", 1)[0])
-    schema = module.app.get_openapi_schema()
-    routes = set()
-    for path, operations in (schema.paths or {}).items():
-        for method in ("get", "put", "post", "delete", "patch", "head", "options"):
-            if getattr(operations, method, None) is not None:
-                routes.add((method.upper(), path))
-    return routes
 
 
 @pytest.mark.parametrize("function_id", sorted(APP.functions))
@@ -32,7 +23,7 @@ def test_template_routes_match_handler_routes(function_id: str) -> None:
     spec = APP.functions[function_id]
     # When its Api events and its resolver's routes are listed
     declared = _template_routes(function_id)
-    served = _handler_routes(spec.handler)
+    served = handler_routes(spec.handler)
     # Then they are the same set: nothing declared but unserved, nothing served but unreachable
     assert declared, f"{function_id} has no Api events"
     assert declared == served, f"template only: {declared - served}; handler only: {served - declared}"

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from orders_api.domain import Order, OrderStats
+from orders_api.domain import OrderStats
 from orders_api.models import OrderStatus
-from shared.output import DeletedData, Money, Output, Pagination, UtcDatetime, documented, error_statuses
-from shared.paging import Page
+from shared.output import DeletedData, Money, Output, Paged, Pagination, UtcDatetime, documented, error_statuses
 
 TRANSITION = {409: "INVALID_STATUS_TRANSITION: not allowed from the order's current status"}
 CREATE_CONFLICT = {409: "IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still running"}
@@ -37,18 +36,11 @@ class OrderOut(Output):
 class OrderData(Output):
     order: OrderOut
 
-    @classmethod
-    def of(cls, order: Order) -> OrderData:
-        return cls(order=OrderOut.model_validate(order))
 
-
-class OrderPage(Output):
+class OrderPage(Paged):
+    items_field = "orders"
     orders: list[OrderOut]
     pagination: Pagination
-
-    @classmethod
-    def of(cls, page: Page[Order]) -> OrderPage:
-        return cls(orders=[OrderOut.model_validate(order) for order in page.items], pagination=Pagination.of(page))
 
 
 class StatusCounts(Output):
@@ -65,7 +57,7 @@ class StatsData(Output):
     by_status: StatusCounts
 
     @classmethod
-    def of(cls, stats: OrderStats) -> StatsData:
+    def from_stats(cls, stats: OrderStats) -> StatsData:
         return cls(total_orders=stats.total_orders, total_amount=stats.total_amount,
                    average_order_amount=stats.average_order_amount, by_status=StatusCounts(**stats.by_status))
 
@@ -74,8 +66,8 @@ class AllStatsData(StatsData):
     unique_customers: int
 
     @classmethod
-    def of(cls, stats: OrderStats) -> AllStatsData:
-        return cls(**StatsData.of(stats).model_dump(), unique_customers=stats.unique_customers or 0)
+    def from_stats(cls, stats: OrderStats) -> AllStatsData:
+        return cls(**StatsData.from_stats(stats).model_dump(), unique_customers=stats.unique_customers or 0)
 
 
 CREATE_ORDER = documented(

@@ -30,7 +30,7 @@ def create_order(body: OrderItemsRequest) -> ApiResponse:
     principal = current_principal(router)
     key = idempotency.validate_key(router.current_event.headers.get(idempotency.HEADER))
     if key is None:
-        return success(OrderData.of(logic.create_order(principal.user_id, body)), status=201)
+        return success(OrderData.of(order=logic.create_order(principal.user_id, body)), status=201)
     created = idempotency.create_once(principal.user_id, key, body, router.lambda_context)
     return success(OrderData(order=created.order), status=201,
                    headers={REPLAYED_HEADER: "true"} if created.replayed else None)
@@ -52,36 +52,36 @@ def list_orders(
     principal = current_principal(router)
     query = build_filter(user_id=logic.list_scope(principal, user_id), status=status, min_total=min_total,
                          max_total=max_total, created_from=created_from, created_to=created_to, sort=sort)
-    return success(OrderPage.of(logic.list_orders(query, page=page, limit=limit)))
+    return success(OrderPage.of_page(logic.list_orders(query, page=page, limit=limit)))
 
 
 @router.get("/v1/orders/my-stats", middlewares=AUTHENTICATED, security=BEARER, responses=docs.MY_STATS)
 def my_stats() -> ApiResponse:
     principal = current_principal(router)
-    return success(StatsData.of(logic.my_stats(principal.user_id)))
+    return success(StatsData.from_stats(logic.my_stats(principal.user_id)))
 
 
 @router.get("/v1/orders/stats", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.ALL_STATS)
 def all_stats() -> ApiResponse:
-    return success(AllStatsData.of(logic.all_stats()))
+    return success(AllStatsData.from_stats(logic.all_stats()))
 
 
 @router.get("/v1/orders/<order_id>", middlewares=AUTHENTICATED, security=BEARER, responses=docs.GET_ORDER)
 def get_order(order_id: UUID) -> ApiResponse:
     principal = current_principal(router)
-    return success(OrderData.of(logic.get_order(principal, order_id)))
+    return success(OrderData.of(order=logic.get_order(principal, order_id)))
 
 
 @router.put("/v1/orders/<order_id>", middlewares=AUTHENTICATED, security=BEARER, responses=docs.UPDATE_ORDER)
 def update_order(order_id: UUID, body: OrderItemsRequest) -> ApiResponse:
     principal = current_principal(router)
-    return success(OrderData.of(logic.update_items(principal, order_id, body)))
+    return success(OrderData.of(order=logic.update_items(principal, order_id, body)))
 
 
 @router.put("/v1/orders/<order_id>/status", middlewares=AUTHENTICATED, security=BEARER, responses=docs.CHANGE_STATUS)
 def change_status(order_id: UUID, body: StatusChangeRequest) -> ApiResponse:
     principal = current_principal(router)
-    return success(OrderData.of(logic.change_status(principal, order_id, body.status)))
+    return success(OrderData.of(order=logic.change_status(principal, order_id, body.status)))
 
 
 @router.delete("/v1/orders/<order_id>", middlewares=ADMIN_ONLY, security=BEARER, responses=docs.DELETE_ORDER)

@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from shared.output import DeletedData, Output, Pagination, UtcDatetime, documented, error_statuses
-from shared.paging import Page
-from users_api.domain import IssuedToken, User
+from shared.output import DeletedData, Output, Paged, Pagination, UtcDatetime, documented, error_statuses
+from users_api.domain import IssuedToken
 
 CONFLICT_EMAIL = {409: "EMAIL_ALREADY_REGISTERED: the email is taken (case-insensitive)"}
 CONFLICT_LAST_ADMIN = {409: "CONFLICT: the last admin cannot be demoted or deleted"}
@@ -30,10 +29,6 @@ class UserOut(Output):
 class UserData(Output):
     user: UserOut
 
-    @classmethod
-    def of(cls, user: User) -> UserData:
-        return cls(user=UserOut.model_validate(user))
-
 
 class TokenData(Output):
     token: str
@@ -42,17 +37,14 @@ class TokenData(Output):
     user: UserOut
 
     @classmethod
-    def of(cls, issued: IssuedToken) -> TokenData:
-        return cls(token=issued.token, expires_in=issued.expires_in, user=UserOut.model_validate(issued.user))
+    def issued(cls, token: IssuedToken) -> TokenData:
+        return cls.of(token=token.token, expires_in=token.expires_in, user=token.user)
 
 
-class UserPage(Output):
+class UserPage(Paged):
+    items_field = "users"
     users: list[UserOut]
     pagination: Pagination
-
-    @classmethod
-    def of(cls, page: Page[User]) -> UserPage:
-        return cls(users=[UserOut.model_validate(user) for user in page.items], pagination=Pagination.of(page))
 
 
 REGISTER = documented(201, "The new user", UserData, *error_statuses(body=True, database=True), 409,

@@ -13,7 +13,7 @@ import math
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
@@ -44,6 +44,11 @@ class Output(BaseModel):
     """Base of every output model: built from domain objects' attributes, immutable."""
 
     model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    @classmethod
+    def of(cls, **fields: Any) -> Self:
+        """The model from domain objects (their attributes are read, nested models included)."""
+        return cls.model_validate(fields)
 
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
@@ -89,8 +94,18 @@ class Pagination(Output):
     pages: int
 
     @classmethod
-    def of(cls, page: Page[Any]) -> Pagination:
+    def of_page(cls, page: Page[Any]) -> Pagination:
         return cls(page=page.number, limit=page.limit, total=page.total, pages=math.ceil(page.total / page.limit))
+
+
+class Paged(Output):
+    """A page of output models: `items_field` holds them, `pagination` says where they sit."""
+
+    items_field: ClassVar[str]
+
+    @classmethod
+    def of_page(cls, page: Page[Any]) -> Self:
+        return cls.model_validate({cls.items_field: page.items, "pagination": Pagination.of_page(page)})
 
 
 class DeletedData(Output):
