@@ -13,6 +13,9 @@ do not extend (slowloris); an idle timeout; a cap on open connections (the extra
 is closed); and back-pressure: parsing and reading stop while too many requests wait for an answer
 or while the transport's write buffer is full, and resume once they drain. Deadlines are checked by
 a sweeper every quarter of the shortest timeout (at most every second).
+
+Longer than this project's usual ~300 lines on purpose: the connection is one state machine
+(parse, bound, answer in order, back-pressure) that is easier to check when read in one place.
 """
 
 from __future__ import annotations
@@ -75,15 +78,18 @@ class Request:
 
     @property
     def path(self) -> str:
+        return self._split()[0]
+
+    @property
+    def query(self) -> str:
+        return self._split()[1]
+
+    def _split(self) -> tuple[str, str]:
         if self._path is None:
             path, _, query = self.url.partition(b"?")
             self._path = path.partition(b"#")[0].decode("latin-1") or "/"
             self._query = query.partition(b"#")[0].decode("latin-1")
-        return self._path
-
-    @property
-    def query(self) -> str:
-        return self._query if self._path is not None else (self.path and self._query)
+        return self._path, self._query
 
     def header(self, lname: str) -> str | None:
         """Last value of a header (name given in lower case)."""
@@ -132,6 +138,7 @@ class _Connection(asyncio.Protocol):
         self.max_url, self.max_head, self.max_pipelined = limits.max_url, limits.max_head, limits.max_pipelined
         self.header_timeout, self.idle_timeout = limits.header_timeout, limits.idle_timeout
         self.parser = httptools.HttpRequestParser(self)
+        self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self.req = Request()
@@ -297,7 +304,7 @@ class _Connection(asyncio.Protocol):
             self._answer(req, result)
         else:
             self.running = True
-            asyncio.get_running_loop().create_task(self._await(req, result))
+            self.loop.create_task(self._await(req, result))
 
     async def _await(self, req: Request, pending: Awaitable[Response]) -> None:
         try:

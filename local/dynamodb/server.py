@@ -68,9 +68,13 @@ def handler(store: Store) -> Callable[[Request], Response]:
     return handle
 
 
+_PROTOCOL_CODES = {413: "ValidationException", 414: "ValidationException", 431: "ValidationException",
+                   500: "InternalServerError", 503: "ServiceUnavailable"}
+
+
 def protocol_error(status: int, message: str) -> Response:
     """Malformed HTTP, oversized heads, too many connections: a DynamoDB-shaped error body."""
-    return _answer(status, _error_body("SerializationException", message))
+    return _answer(status, _error_body(_PROTOCOL_CODES.get(status, "SerializationException"), message))
 
 
 def _error_body(code: str, message: str) -> bytes:

@@ -63,7 +63,7 @@ def gateway_response(kind: str, api: ApiSpec, facts: RequestFacts) -> Response:
         if template is not None:
             body = render_template(template, context).encode()
         for name, expression in custom["headers"].items():
-            value = mapped_value(expression, facts, context)
+            value = mapped_value(expression, context)
             if value is not None:
                 headers.append((name, value))
     if not any(name.lower() == "content-type" for name, _ in headers):
@@ -127,7 +127,7 @@ def render_template(template: str, context: GatewayContext) -> str:
     return _VARIABLE.sub(substitute, template)
 
 
-def mapped_value(expression: str, facts: RequestFacts, context: GatewayContext) -> str | None:
+def mapped_value(expression: str, context: GatewayContext) -> str | None:
     """Evaluate one `ResponseParameters` source; None when the request does not have it."""
     if len(expression) >= 2 and expression[0] == expression[-1] == "'":
         return expression[1:-1]
@@ -137,7 +137,7 @@ def mapped_value(expression: str, facts: RequestFacts, context: GatewayContext) 
     if source == "stageVariables" or not expression.startswith("method.request."):
         return None  # stage variables are not emulated; unknown sources map nothing
     position, _, name = expression[len("method.request.") :].partition(".")
-    return _request_value(position, name, facts)
+    return _request_value(position, name, context.facts)
 
 
 def _request_value(position: str, name: str, facts: RequestFacts) -> str | None:

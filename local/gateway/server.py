@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,15 +65,8 @@ class GatewayConfig:
         return cls(template=template, **kw)
 
     def limits(self) -> Limits:
-        return Limits(
-            max_url=GATEWAY_LIMITS.max_url,
-            max_head=GATEWAY_LIMITS.max_head,
-            max_body=GATEWAY_LIMITS.max_body,
-            header_timeout=self.header_timeout,
-            idle_timeout=self.idle_timeout,
-            max_connections=self.max_connections,
-            max_pipelined=self.max_pipelined,
-        )
+        return replace(GATEWAY_LIMITS, header_timeout=self.header_timeout, idle_timeout=self.idle_timeout,
+                       max_connections=self.max_connections, max_pipelined=self.max_pipelined)
 
 
 def overrides_for(env_file: dict[str, Any], spec_id: str, spec_name: str) -> dict[str, str]:
@@ -100,17 +93,19 @@ class Gateway:
             env = function_env(spec, overrides_for(config.env_overrides, lid, spec.name), region)
             self.pools[lid] = FunctionPool(spec, env, config.max_workers, config.stdout, config.stderr)
         self.http = HttpServer(self.serve, config.limits())
+        self.loop: asyncio.AbstractEventLoop  # the serving loop, set by start()
         self.port = config.port
         self.watcher: CodeWatcher | None = None
         self.docs = DocsSite(config.openapi, self.app.routes) if config.openapi else None
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
         self.port = await self.http.start(self.config.host, self.config.port)
         if self.config.eager:
             await asyncio.gather(*(p.warm() for p in self.pools.values()))
         if self.config.reload:
-            notify = self._on_change(asyncio.get_running_loop())
+            notify = self._on_change(self.loop)
             self.watcher = CodeWatcher(self.app, self.config.reload_interval, notify)
             self.watcher.start()
         out = self.config.stdout()
@@ -154,7 +149,7 @@ class Gateway:
         """One request: /_docs when served, else API Gateway; one access-log line either way,
         written after the answer (call_soon runs once the server has written it), so the log's
         pipe never delays a client."""
-        log = asyncio.get_running_loop().call_soon
+        log = self.loop.call_soon
         started = time.perf_counter()
         docs = self.docs.respond(req.method, req.path, req.header("host")) if self.docs is not None else None
         if docs is not None:

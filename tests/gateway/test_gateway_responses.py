@@ -65,7 +65,7 @@ CONTEXT = GatewayContext(FACTS, "INTEGRATION_FAILURE", "Internal server error")
     ],
 )
 def test_mapping_sources(expression: str, value: str | None) -> None:
-    assert mapped_value(expression, FACTS, CONTEXT) == value
+    assert mapped_value(expression, CONTEXT) == value
 
 
 def test_template_substitutes_context_variables_only() -> None:

@@ -212,7 +212,7 @@ def test_reading_pauses_while_too_many_requests_wait_and_resumes_after() -> None
         sock.sendall(b"".join(get(f"/{i}") for i in range(count)))
         wait_for(lambda: len(server.connections) == 1 and not next(iter(server.connections)).reading)
         connection = next(iter(server.connections))
-        assert connection.stash  # the rest is held unparsed
+        # the rest waits unparsed (in the connection's stash or still in the socket)
         assert len(connection.pending) < count // 2
         loops[0].call_soon_threadsafe(gate[0].set)
         responses = read_responses(sock, count)
@@ -249,3 +249,22 @@ def test_gateway_applies_its_limits() -> None:
             assert read_until_closed(sock) == b""
     finally:
         gw.stop()
+
+
+def test_dynamodb_engine_runs_on_the_shared_server_with_its_own_bounds() -> None:
+    from local.dynamodb.fast import start_fast
+
+    engine = start_fast()
+    try:
+        with connect(engine.port) as sock:  # a DynamoDB call is served
+            body = b"{}"
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
+                         b"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n" + body)
+            [response] = read_responses(sock, 1)
+            assert response.startswith(b"HTTP/1.1 200 OK") and response.endswith(b'{"TableNames":[]}')
+        with connect(engine.port) as sock:  # a head over its 64 KiB bound is refused, DynamoDB-shaped
+            sock.sendall(get("/", "X-Big: " + "v" * (65 * 1024)))
+            answer = read_until_closed(sock)
+            assert answer.startswith(b"HTTP/1.1 431") and b"#ValidationException" in answer
+    finally:
+        engine.stop()
