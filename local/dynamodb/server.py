@@ -1,30 +1,29 @@
-"""DynamoDB JSON 1.0 over HTTP/1.1 keep-alive: asyncio (+ uvloop) and httptools, one thread.
+"""DynamoDB JSON 1.0 over the shared HTTP/1.1 server (`local/httpserver.py`), one thread.
 
-Every request is parsed, executed and answered synchronously inside the protocol callback, so
-no two operations ever interleave: that is DynamoDB's per-item atomicity, with no lock. SigV4
-signatures are not checked. Anything that is not a DynamoDB call (e.g. the stack's readiness
+The handler is synchronous, so every request is parsed, executed and answered inside the protocol
+callback: no two operations ever interleave, which is DynamoDB's per-item atomicity with no lock.
+SigV4 signatures are not checked. Anything that is not a DynamoDB call (e.g. the stack's readiness
 GET) gets a 400 UnknownOperationException, which is an answer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
 import zlib
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import httptools
-
 from local.dynamodb.store import Store
 from local.dynamodb.values import DynamoError
+from local.httpserver import HttpServer, Limits, Request, Response
 
 _PREFIX = "com.amazonaws.dynamodb.v20120810#"
 _TARGET_PREFIX = "DynamoDB_20120810."
-_REASONS = {200: "OK", 400: "Bad Request", 413: "Payload Too Large", 500: "Internal Server Error"}
-_MAX_BODY = 16 * 1024 * 1024
+# DynamoDB caps a request at 16 MB (BatchWriteItem); head limits and timeouts are local safety bounds.
+LIMITS = Limits(max_url=16 * 1024, max_head=64 * 1024, max_body=16 * 1024 * 1024, idle_timeout=300.0)
 _log = logging.getLogger("local.dynamodb")
 
 
@@ -57,77 +56,40 @@ def execute(store: Store, target: str | None, body: bytes) -> tuple[int, bytes]:
         return 500, json.dumps(payload).encode()
 
 
-class _Connection(asyncio.Protocol):
-    def __init__(self, store: Store, connections: set[_Connection]) -> None:
-        self.store = store
-        self.connections = connections
-        self.parser = httptools.HttpRequestParser(self)
-        self.transport: asyncio.Transport | None = None
-        self.target: str | None = None
-        self.body: list[bytes] = []
-        self.size = 0
+def handler(store: Store) -> Callable[[Request], Response]:
+    """The request handler: synchronous, so the shared server runs it inside the protocol callback."""
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's transports are not subclasses
-        self.connections.add(self)
+    def handle(request: Request) -> Response:
+        if request.too_large:
+            return _answer(413, _error_body("ValidationException", "Request too large"))
+        target = None
+        for name, value in request.raw_headers:  # the one header this engine reads, not decoded first
+            if name == b"X-Amz-Target" or (len(name) == 12 and name.lower() == b"x-amz-target"):
+                target = value.decode("latin-1")
+        status, payload = execute(store, target, request.body)
+        return _answer(status, payload)
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.connections.discard(self)
-        self.transport = None
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._answer(400, b'{"message":"upgrade not supported"}', keep_alive=False)
-        except httptools.HttpParserError:
-            self._answer(400, b'{"__type":"' + _PREFIX.encode() + b'SerializationException",'
-                         b'"message":"malformed HTTP request"}', keep_alive=False)
-
-    # httptools callbacks
-    def on_message_begin(self) -> None:
-        self.target, self.body, self.size = None, [], 0
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"x-amz-target":
-            self.target = value.decode("latin-1")
-
-    def on_body(self, body: bytes) -> None:
-        self.size += len(body)
-        if self.size <= _MAX_BODY:
-            self.body.append(body)
-
-    def on_message_complete(self) -> None:
-        keep_alive = self.parser.should_keep_alive()
-        if self.size > _MAX_BODY:
-            self._answer(413, b'{"__type":"' + _PREFIX.encode() + b'ValidationException",'
-                         b'"message":"Request too large"}', keep_alive=False)
-            return
-        status, payload = execute(self.store, self.target, b"".join(self.body))
-        self._answer(status, payload, keep_alive)
-
-    def _answer(self, status: int, payload: bytes, keep_alive: bool) -> None:
-        if self.transport is None or self.transport.is_closing():
-            return
-        head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
-                "Content-Type: application/x-amz-json-1.0\r\n"
-                f"Content-Length: {len(payload)}\r\n"
-                f"x-amzn-RequestId: {uuid.uuid4().hex}\r\n"
-                f"x-amz-crc32: {zlib.crc32(payload)}\r\n"
-                f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n")
-        self.transport.write(head.encode() + payload)
-        if not keep_alive:
-            self.transport.close()
+    return handle
 
 
-async def serve(store: Store, host: str, port: int, connections: set[_Connection]) -> asyncio.Server:
-    loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: _Connection(store, connections), host, port, reuse_address=True)
+_PROTOCOL_CODES = {413: "ValidationException", 414: "ValidationException", 431: "ValidationException",
+                   500: "InternalServerError", 503: "ServiceUnavailable"}
 
 
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:  # plain asyncio still works, only slower
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
+def protocol_error(status: int, message: str) -> Response:
+    """Malformed HTTP, oversized heads, too many connections: a DynamoDB-shaped error body."""
+    return _answer(status, _error_body(_PROTOCOL_CODES.get(status, "SerializationException"), message))
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return json.dumps({"__type": _PREFIX + code, "message": message}, separators=(",", ":")).encode()
+
+
+def _answer(status: int, payload: bytes) -> Response:
+    return Response(status, [("Content-Type", "application/x-amz-json-1.0"),
+                             ("x-amzn-RequestId", uuid.uuid4().hex),
+                             ("x-amz-crc32", str(zlib.crc32(payload)))], payload)
+
+
+def http_server(store: Store) -> HttpServer:
+    return HttpServer(handler(store), LIMITS, error_response=protocol_error)

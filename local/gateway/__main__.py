@@ -9,7 +9,9 @@ import os
 import signal
 import sys
 
-from .server import GatewayConfig, _new_loop, serve
+from local.loopthread import new_event_loop
+
+from .server import GatewayConfig, serve
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -37,6 +39,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="API Gateway integration timeout in seconds (default 29)",
     )
     p.add_argument("--no-reload", action="store_true", help="do not restart workers on code changes")
+    p.add_argument("--header-timeout", type=float, help="seconds to receive a request's headers (env "
+                   "GATEWAY_HEADER_TIMEOUT, default 10)")
+    p.add_argument("--idle-timeout", type=float, help="seconds an idle keep-alive connection stays open (env "
+                   "GATEWAY_IDLE_TIMEOUT, default 60)")
+    p.add_argument("--max-connections", type=int, help="open connections; more get 503 (env "
+                   "GATEWAY_MAX_CONNECTIONS, default 512)")
+    p.add_argument("--max-pipelined", type=int, help="queued requests per connection before reading pauses "
+                   "(env GATEWAY_MAX_PIPELINED, default 16)")
     p.add_argument(
         "--openapi",
         default=os.environ.get("GATEWAY_OPENAPI") or None,
@@ -51,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.env_file:
         with open(args.env_file, encoding="utf-8") as fh:
             overrides = json.load(fh)
-    config = GatewayConfig(
-        template=args.template,
+    limits = {name: getattr(args, name) for name in ("header_timeout", "idle_timeout", "max_connections",
+                                                      "max_pipelined") if getattr(args, name) is not None}
+    config = GatewayConfig.from_env(
+        args.template,
         host=args.host,
         port=args.port,
         env_overrides=overrides,
@@ -61,8 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         integration_timeout=args.integration_timeout,
         reload=not args.no_reload,
         openapi=args.openapi,
+        **limits,
     )
-    loop = _new_loop()
+    loop = new_event_loop()
     asyncio.set_event_loop(loop)
     task = loop.create_task(serve(config))
     for sig in (signal.SIGINT, signal.SIGTERM):

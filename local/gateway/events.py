@@ -130,7 +130,8 @@ def build_event(
     rid = request_id or str(uuid.uuid4())
     return {
         "resource": route.path,
-        "path": raw_path,
+        # AWS recorded: `path` collapses leading slashes, `requestContext.path` keeps them raw.
+        "path": "/" + raw_path.lstrip("/"),
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": multi_headers,

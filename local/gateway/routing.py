@@ -5,7 +5,8 @@ declaration order. Matching backtracks: when the best candidate has no method fo
 request, a less specific `{proxy+}` that has it is used, as API Gateway does; an existing
 static resource is never re-read as a `{param}` to find a method.
 A trailing slash is ignored for matching (AWS matches `/a/` like `/a` but keeps the raw
-`path`), and segments are matched and passed to `pathParameters` without percent-decoding.
+`path`), leading slashes collapse, inner empty segments are kept (see `split_path`), and
+segments are matched and passed to `pathParameters` without percent-decoding.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ class Match:
 
 
 def split_path(path: str) -> list[str]:
-    return [s for s in path.split("/") if s]
+    """Segments to match: leading slashes collapse and trailing ones are ignored (AWS recorded:
+    `/stage//proxy-value` is `proxy-value`, `/a/` matches `/a`), empty segments inside are kept.
+    An empty segment matches no static or `{param}` segment; a greedy `{proxy+}` takes the rest of
+    the path raw (AWS recorded: `proxy-value//double-slash` stays as is)."""
+    trimmed = path.strip("/")
+    return trimmed.split("/") if trimmed else []
 
 
 class Router:
@@ -89,7 +95,7 @@ class Router:
             found, shadowed = self._descend(child, segs, i + 1, method, params)
             if found is not None:
                 return found, True
-        if node.param is not None and not shadowed:
+        if node.param is not None and seg and not shadowed:
             name, pnode = node.param
             found, shadowed = self._descend(pnode, segs, i + 1, method, params)
             if found is not None:

@@ -1,60 +1,34 @@
-"""HTTP/1.1 front end (asyncio + httptools) and the embedding API.
-
-One Protocol per connection, requests handled in order (pipelining-safe), keep-alive,
-chunked request bodies (decoded by httptools), exact Content-Length on responses.
-"""
+"""The gateway: routing, events, workers and API Gateway's own responses behind the shared
+HTTP/1.1 server (`local/httpserver.py`), plus the embedding API (`start_in_thread`)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import sys
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from email.utils import formatdate
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-import httptools
+from local.httpserver import HttpServer, Limits, Request, Response
+from local.loopthread import LoopThread
 
 from .docs import DocsSite
 from .events import build_event
+from .gateway_responses import RequestFacts, gateway_response
 from .reload import CodeWatcher
-from .responses import HttpResponse, MalformedResponse, gateway_response, proxy_to_http
-from .routing import Router
-from .template import App, load_app
+from .responses import MalformedResponse, proxy_to_http
+from .routing import Match, Router
+from .template import ApiSpec, App, load_app
 from .workers import FunctionPool, function_env
 
-MAX_BODY = 10 * 1024 * 1024  # API Gateway payload limit
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    202: "Accepted",
-    204: "No Content",
-    301: "Moved Permanently",
-    302: "Found",
-    304: "Not Modified",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
+# API Gateway quotas for REST APIs (README "Facts relied on"): URL length of a regional API,
+# total size of request line and header values, payload size.
+GATEWAY_LIMITS = Limits(max_url=10240, max_head=10240, max_body=10 * 1024 * 1024)
 
 
 @dataclass
@@ -69,18 +43,30 @@ class GatewayConfig:
     reload: bool = True
     reload_interval: float = 1.0
     openapi: str | None = None  # serve it and Swagger UI under /_docs (local/gateway/docs.py)
+    header_timeout: float = GATEWAY_LIMITS.header_timeout
+    idle_timeout: float = GATEWAY_LIMITS.idle_timeout
+    max_connections: int = GATEWAY_LIMITS.max_connections
+    max_pipelined: int = GATEWAY_LIMITS.max_pipelined
     stdout: Callable[[], IO[str]] = lambda: sys.stdout
     stderr: Callable[[], IO[str]] = lambda: sys.stderr
 
     @classmethod
     def from_env(cls, template: str | os.PathLike[str], **kw: Any) -> GatewayConfig:
-        """Defaults from GATEWAY_MAX_WORKERS / GATEWAY_INTEGRATION_TIMEOUT / GATEWAY_EAGER."""
+        """Unset options come from the GATEWAY_* variables (README "Command line")."""
         env = os.environ
         kw.setdefault("max_workers", int(env.get("GATEWAY_MAX_WORKERS", "4")))
         kw.setdefault("integration_timeout", float(env.get("GATEWAY_INTEGRATION_TIMEOUT", "29")))
         kw.setdefault("eager", env.get("GATEWAY_EAGER", "") not in ("", "0", "false"))
         kw.setdefault("openapi", env.get("GATEWAY_OPENAPI") or None)
+        for name, kind in (("header_timeout", float), ("idle_timeout", float), ("max_connections", int),
+                           ("max_pipelined", int)):
+            if env.get(f"GATEWAY_{name.upper()}"):
+                kw.setdefault(name, kind(env[f"GATEWAY_{name.upper()}"]))
         return cls(template=template, **kw)
+
+    def limits(self) -> Limits:
+        return replace(GATEWAY_LIMITS, header_timeout=self.header_timeout, idle_timeout=self.idle_timeout,
+                       max_connections=self.max_connections, max_pipelined=self.max_pipelined)
 
 
 def overrides_for(env_file: dict[str, Any], spec_id: str, spec_name: str) -> dict[str, str]:
@@ -106,22 +92,21 @@ class Gateway:
         for lid, spec in self.app.functions.items():
             env = function_env(spec, overrides_for(config.env_overrides, lid, spec.name), region)
             self.pools[lid] = FunctionPool(spec, env, config.max_workers, config.stdout, config.stderr)
-        self.server: asyncio.AbstractServer | None = None
+        self.http = HttpServer(self.serve, config.limits())
+        self.loop: asyncio.AbstractEventLoop  # the serving loop, set by start()
         self.port = config.port
         self.watcher: CodeWatcher | None = None
         self.docs = DocsSite(config.openapi, self.app.routes) if config.openapi else None
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(
-            lambda: HttpProtocol(self), self.config.host, self.config.port, backlog=1024
-        )
-        self.port = self.server.sockets[0].getsockname()[1]
+        self.loop = asyncio.get_running_loop()
+        self.port = await self.http.start(self.config.host, self.config.port)
         if self.config.eager:
             await asyncio.gather(*(p.warm() for p in self.pools.values()))
         if self.config.reload:
-            self.watcher = CodeWatcher(self.app, self.config.reload_interval, self._on_change(loop))
+            notify = self._on_change(self.loop)
+            self.watcher = CodeWatcher(self.app, self.config.reload_interval, notify)
             self.watcher.start()
         out = self.config.stdout()
         for line in self.mount_lines():
@@ -155,24 +140,41 @@ class Gateway:
     async def close(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
-        if self.server is not None:
-            self.server.close()
+        await self.http.close()
         for pool in self.pools.values():
             pool.close()
 
     # -- request handling ----------------------------------------------------------------
-    async def handle(self, req: Request) -> HttpResponse:
-        request_id = str(uuid.uuid4())
-        req.request_id = request_id
+    async def serve(self, req: Request) -> Response:
+        """One request: /_docs when served, else API Gateway; one access-log line either way,
+        written after the answer (call_soon runs once the server has written it), so the log's
+        pipe never delays a client."""
+        log = self.loop.call_soon
+        started = time.perf_counter()
+        docs = self.docs.respond(req.method, req.path, req.header("host")) if self.docs is not None else None
+        if docs is not None:
+            log(self.access_log, Exchange(req, "", time.time()), docs.status, started)
+            return docs
+        exchange = Exchange(req, str(uuid.uuid4()), time.time())
+        try:
+            response = await self.handle(exchange)
+        except Exception as exc:  # never drop a connection on our own bug
+            self._log_error(exchange.function or "-", exchange.request_id, f"gateway error: {exc!r}")
+            response = self._gateway_response("INTEGRATION_FAILURE", self.default_api, exchange)
+        response.headers.append(("x-amzn-RequestId", exchange.request_id))
+        log(self.access_log, exchange, response.status, started)
+        return response
+
+    async def handle(self, exchange: Exchange) -> Response:
+        req = exchange.request
         api = self.default_api
         if req.too_large:
-            return gateway_response("REQUEST_TOO_LARGE", api, request_id)
+            return self._gateway_response("REQUEST_TOO_LARGE", api, exchange)
         match = self.router.match(req.method, req.path)
         if match is None:
-            return gateway_response("MISSING_AUTHENTICATION_TOKEN", api, request_id)
+            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", api, exchange)
+        exchange.match = match
         route = match.route
-        req.resource = route.path
-        req.function = route.function
         api = self.app.apis[route.api]
         event = build_event(
             method=req.method,
@@ -184,41 +186,56 @@ class Gateway:
             server_port=self.port,
             match=match,
             api=api,
-            request_id=request_id,
+            request_id=exchange.request_id,
+            now=exchange.epoch,
         )
         outcome = await self.pools[route.function].invoke(event, self.config.integration_timeout)
         if outcome.kind == "timeout":
-            return gateway_response("INTEGRATION_TIMEOUT", api, request_id)
+            return self._gateway_response("INTEGRATION_TIMEOUT", api, exchange)
         if outcome.kind == "error":
-            self._log_error(route.function, request_id, outcome.detail)
-            return gateway_response("INTEGRATION_FAILURE", api, request_id)
+            self._log_error(route.function, exchange.request_id, outcome.detail)
+            return self._gateway_response("INTEGRATION_FAILURE", api, exchange)
         try:
             return proxy_to_http(outcome.result, api, req.header("accept"))
         except MalformedResponse as exc:
-            self._log_error(route.function, request_id, f"Malformed Lambda proxy response: {exc}")
-            return gateway_response("INTEGRATION_FAILURE", api, request_id)
+            self._log_error(route.function, exchange.request_id, f"Malformed Lambda proxy response: {exc}")
+            return self._gateway_response("INTEGRATION_FAILURE", api, exchange)
 
-    def docs_response(self, req: Request) -> HttpResponse | None:
-        """/_docs requests when serving --openapi (local/gateway/docs.py), else None."""
-        return self.docs.respond(req.method, req.path, req.header("host")) if self.docs is not None else None
+    @staticmethod
+    def _gateway_response(kind: str, api: ApiSpec, exchange: Exchange) -> Response:
+        req, match = exchange.request, exchange.match
+        facts = RequestFacts(
+            request_id=exchange.request_id,
+            method=req.method,
+            path=req.path,
+            query=req.query,
+            headers=req.headers,
+            source_ip=req.peer,
+            stage=api.stage,
+            epoch=exchange.epoch,
+            path_parameters=match.path_parameters if match is not None else None,
+            resource_path=match.route.path if match is not None else None,
+        )
+        return gateway_response(kind, api, facts)
 
     def _log_error(self, function: str, request_id: str, detail: str) -> None:
         err = self.config.stderr()
         err.write(f"[gateway] {function} request {request_id}: {detail}\n")
         err.flush()
 
-    def access_log(self, req: Request, status: int, started: float) -> None:
+    def access_log(self, exchange: Exchange, status: int, started: float) -> None:
+        req, match = exchange.request, exchange.match
         line = json.dumps(
             {
                 "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "requestId": req.request_id,
+                "requestId": exchange.request_id,
                 "ip": req.peer,
                 "method": req.method,
                 "path": req.path,
-                "resource": req.resource,
+                "resource": match.route.path if match is not None else None,
                 "status": status,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-                "function": req.function,
+                "function": exchange.function,
             },
             separators=(",", ":"),
         )
@@ -227,204 +244,35 @@ class Gateway:
         out.flush()
 
 
-class Request:
-    __slots__ = (
-        "body",
-        "function",
-        "headers",
-        "keep_alive",
-        "method",
-        "path",
-        "peer",
-        "query",
-        "request_id",
-        "resource",
-        "too_large",
-    )
+@dataclass
+class Exchange:
+    """One request on its way through the gateway."""
 
-    def __init__(self) -> None:
-        self.method = ""
-        self.path = "/"
-        self.query = ""
-        self.headers: list[tuple[str, str]] = []
-        self.body = b""
-        self.peer = ""
-        self.keep_alive = True
-        self.too_large = False
-        self.request_id = ""
-        self.resource: str | None = None
-        self.function: str | None = None
+    request: Request
+    request_id: str
+    epoch: float
+    match: Match | None = None
 
-    def header(self, lname: str) -> str | None:
-        for name, value in self.headers:
-            if name.lower() == lname:
-                return value
-        return None
-
-
-class HttpProtocol(asyncio.Protocol):
-    def __init__(self, gateway: Gateway) -> None:
-        self.gw = gateway
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
-        self.peer = ""
-        self.url = b""
-        self.req: Request | None = None
-        self.body: list[bytes] = []
-        self.size = 0
-        self.queue: deque[Request] = deque()
-        self.busy = False
-        self.closing = False
-
-    # -- transport -----------------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername")
-        self.peer = peer[0] if peer else "127.0.0.1"
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closing = True
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(400)
-        except httptools.HttpParserError:
-            self._fail(400)
-
-    def _fail(self, status: int) -> None:
-        if self.transport is not None and not self.closing:
-            body = json.dumps({"message": _REASONS.get(status, "Error")}).encode()
-            self._write(HttpResponse(status, [("Content-Type", "application/json")], body), False)
-            self.transport.close()
-            self.closing = True
-
-    # -- httptools callbacks -------------------------------------------------------------
-    def on_message_begin(self) -> None:
-        self.req = Request()
-        self.req.peer = self.peer
-        self.url = b""
-        self.body = []
-        self.size = 0
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        assert self.req is not None
-        self.req.headers.append((name.decode("latin-1"), value.decode("latin-1")))
-
-    def on_headers_complete(self) -> None:
-        req = self.req
-        assert req is not None
-        req.method = self.parser.get_method().decode()
-        url = self.url
-        path, _, query = url.partition(b"?")
-        req.path = path.partition(b"#")[0].decode("latin-1") or "/"
-        req.query = query.partition(b"#")[0].decode("latin-1")
-        req.keep_alive = self.parser.should_keep_alive()
-        length = req.header("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            req.too_large = True
-
-    def on_body(self, body: bytes) -> None:
-        self.size += len(body)
-        if self.size > MAX_BODY:
-            assert self.req is not None
-            self.req.too_large = True
-            self.body = []
-        elif not self.req or not self.req.too_large:
-            self.body.append(body)
-
-    def on_message_complete(self) -> None:
-        req = self.req
-        assert req is not None
-        req.body = b"".join(self.body) if not req.too_large else b""
-        self.body = []
-        self.queue.append(req)
-        if not self.busy:
-            self.busy = True
-            asyncio.get_running_loop().create_task(self._drain())
-
-    # -- processing ----------------------------------------------------------------
-    async def _drain(self) -> None:
-        while self.queue and not self.closing:
-            req = self.queue.popleft()
-            started = time.perf_counter()
-            try:
-                resp = self.gw.docs_response(req) or await self.gw.handle(req)
-            except Exception as exc:  # never drop a connection on our own bug
-                self.gw._log_error(req.function or "-", req.request_id, f"gateway error: {exc!r}")
-                resp = gateway_response("INTEGRATION_FAILURE", self.gw.default_api, req.request_id)
-            keep = req.keep_alive and not req.too_large
-            if not self.closing:
-                self._write(resp, keep, req)
-                if not keep and self.transport is not None:
-                    self.transport.close()
-                    self.closing = True
-            self.gw.access_log(req, resp.status, started)
-        self.busy = False
-
-    def _write(self, resp: HttpResponse, keep_alive: bool, req: Request | None = None) -> None:
-        assert self.transport is not None
-        status = resp.status
-        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
-        skip = {"content-length", "connection", "transfer-encoding", "date"}
-        for name, value in resp.headers:
-            if name.lower() not in skip:
-                lines.append(f"{name}: {value}")
-        if req is not None and req.request_id:
-            lines.append(f"x-amzn-RequestId: {req.request_id}")
-        body = b"" if req is not None and req.method == "HEAD" else resp.body
-        lines.append(_http_date())
-        lines.append(f"Content-Length: {len(resp.body)}")
-        lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        self.transport.write(head + body)
-
-
-_date_cache: list[Any] = [0, ""]
-
-
-def _http_date() -> str:
-    """Date header, formatted once per second (hot path)."""
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache[:] = [now, f"Date: {formatdate(now, usegmt=True)}"]
-    return str(_date_cache[1])
+    @property
+    def function(self) -> str | None:
+        return self.match.route.function if self.match is not None else None
 
 
 # -- embedding API ---------------------------------------------------------------------
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-
-        return uvloop.new_event_loop()
-    except ImportError:  # pragma: no cover - uvloop is a pinned dependency
-        return asyncio.new_event_loop()
-
-
 class GatewayHandle:
     """A gateway running in a background thread; `.port`, `.url`, `.stop()`."""
 
-    def __init__(self, gateway: Gateway, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    def __init__(self, gateway: Gateway, runner: LoopThread) -> None:
         self.gateway = gateway
-        self.loop = loop
-        self.thread = thread
+        self.runner = runner
+        self.loop = runner.loop
         self.port = gateway.port
         self.url = f"http://{gateway.config.host}:{gateway.port}"
 
     def stop(self) -> None:
-        if not self.thread.is_alive():
-            return
-        fut = asyncio.run_coroutine_threadsafe(self.gateway.close(), self.loop)
-        with contextlib.suppress(Exception):
-            fut.result(timeout=10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
+        self.runner.stop(self.gateway.close)
 
     def __enter__(self) -> GatewayHandle:
         return self
@@ -443,33 +291,14 @@ def start_in_thread(
     """Start a gateway on its own event loop thread; returns once it is listening.
 
     `options` are GatewayConfig fields (max_workers, eager, integration_timeout, reload,
-    stdout, stderr); unset ones come from the GATEWAY_* environment variables.
+    header_timeout, idle_timeout, max_connections, max_pipelined, stdout, stderr); unset ones
+    come from the GATEWAY_* environment variables.
     """
     config = GatewayConfig.from_env(Path(template), host=host, port=port, env_overrides=env_overrides or {}, **options)
     gateway = Gateway(config)
-    loop = _new_loop()
-    started = threading.Event()
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(gateway.start())
-        except BaseException as exc:
-            errors.append(exc)
-            started.set()
-            return
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-
-    thread = threading.Thread(target=run, name="local-gateway", daemon=True)
-    thread.start()
-    started.wait()
-    if errors:
-        raise errors[0]
-    return GatewayHandle(gateway, loop, thread)
+    runner = LoopThread("local-gateway")
+    runner.start(gateway.start)
+    return GatewayHandle(gateway, runner)
 
 
 async def serve(config: GatewayConfig) -> None:

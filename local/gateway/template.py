@@ -265,10 +265,9 @@ def _unescape_media_type(value: str) -> str:
 
 
 def _header_value(value: Any) -> str:
-    text = str(value)
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        return text[1:-1]  # gateway response header values are quoted literals
-    return text
+    # Kept as written: an AWS mapping expression, a 'quoted' literal or a source such as
+    # context.requestId, evaluated per request by gateway_responses.mapped_value.
+    return str(value)
 
 
 def _load_apis(r: Resolver, glob_api: dict[str, Any]) -> dict[str, ApiSpec]:

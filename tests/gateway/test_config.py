@@ -22,6 +22,17 @@ def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert GatewayConfig.from_env("t.yaml", max_workers=2).max_workers == 2
 
 
+def test_connection_limits_from_env_and_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_HEADER_TIMEOUT", "2.5")
+    monkeypatch.setenv("GATEWAY_IDLE_TIMEOUT", "7")
+    monkeypatch.setenv("GATEWAY_MAX_CONNECTIONS", "33")
+    monkeypatch.setenv("GATEWAY_MAX_PIPELINED", "4")
+    limits = GatewayConfig.from_env("t.yaml", max_pipelined=9).limits()
+    assert (limits.header_timeout, limits.idle_timeout, limits.max_connections, limits.max_pipelined) == (2.5, 7, 33, 9)
+    # API Gateway's quotas are not configurable
+    assert (limits.max_url, limits.max_head, limits.max_body) == (10240, 10240, 10 * 1024 * 1024)
+
+
 def test_env_file_precedence() -> None:
     data = {"Parameters": {"A": "p", "B": "p", "N": None}, "Fn": {"A": "id"}, "fn-name": {"B": "name"}}
     assert overrides_for(data, "Fn", "fn-name") == {"A": "id", "B": "name", "N": ""}

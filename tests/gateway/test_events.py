@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
@@ -119,6 +120,45 @@ def test_trailing_slash_keeps_raw_path(http: requests.Session, gw: GatewayHandle
     assert ev["path"] == "/v1/orders/7/" and ev["pathParameters"] == {"id": "7"}
     ev = echo(http, gw, "/v1/orders/a%2Bb")["event"]
     assert ev["pathParameters"] == {"id": "a%2Bb"}
+
+
+def raw_event(gw: GatewayHandle, path: str) -> dict[str, Any]:
+    """GET a path exactly as written (no client-side normalisation) and return the echoed event."""
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        assert resp.status == 200, body
+        return json.loads(body)["event"]  # type: ignore[no-any-return]
+    finally:
+        conn.close()
+
+
+def test_double_slash_in_a_greedy_path_stays_raw(gw: GatewayHandle) -> None:
+    # AWS recorded (LocalStack snapshot `invocation-payload-with-double-slash`)
+    ev = raw_event(gw, "/v1/files/a//b")
+    assert ev["path"] == "/v1/files/a//b" and ev["pathParameters"] == {"proxy": "a//b"}
+    assert ev["requestContext"]["path"] == "/dev/v1/files/a//b"
+
+
+def test_leading_slashes_collapse_in_path_but_not_in_request_context(gw: GatewayHandle) -> None:
+    # AWS recorded (`invocation-payload-with-prepended-slash`, `invocation-hardcoded`)
+    ev = raw_event(gw, "//v1/orders/7")
+    assert ev["path"] == "/v1/orders/7" and ev["pathParameters"] == {"id": "7"}
+    assert ev["requestContext"]["path"] == "/dev//v1/orders/7"
+
+
+def test_empty_segment_in_a_non_greedy_position_is_no_route(gw: GatewayHandle) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    try:
+        for path in ("/v1//orders/7", "/v1/orders//7"):
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 404, path
+    finally:
+        conn.close()
 
 
 def test_text_and_binary_request_bodies(http: requests.Session, gw: GatewayHandle) -> None:

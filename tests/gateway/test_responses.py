@@ -53,18 +53,57 @@ def test_accepted_shapes() -> None:
     r = proxy_to_http(
         {"headers": {"A": "h", "B": "b"}, "multiValueHeaders": {"A": ["m1", "m2"], "C": ["c"]}}, BIN_API, None
     )
-    assert [h for h in r.headers if h[0] in "ABC"] == [("A", "m1"), ("A", "m2"), ("B", "b"), ("C", "c")]
+    assert [h for h in r.headers if h[0] in "ABC"] == [("A", "m1"), ("A", "m2"), ("A", "h"), ("C", "c"), ("B", "b")]
 
 
-def test_base64_decoding_rules() -> None:
+def test_headers_and_multi_value_headers_are_merged_as_api_gateway_does() -> None:
+    # Given a name in both maps (different case), one repeated value, and names in one map only
+    r = proxy_to_http(
+        {
+            "headers": {"x-test": "solo", "X-Same": "same", "X-Only-Single": "one"},
+            "multiValueHeaders": {"X-Test": ["multi"], "X-Same": ["same", "other"], "X-Only-Multi": ["a", "b"]},
+        },
+        BIN_API,
+        None,
+    )
+    # Then multi values come first, spelled as in multiValueHeaders, the single value after them
+    # unless it is already there (AWS docs: the same key-value pair appears once)
+    assert [h for h in r.headers if h[0].lower() != "content-type"] == [
+        ("X-Test", "multi"),
+        ("X-Test", "solo"),
+        ("X-Same", "same"),
+        ("X-Same", "other"),
+        ("X-Only-Multi", "a"),
+        ("X-Only-Multi", "b"),
+        ("X-Only-Single", "one"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("accept", "decoded"),
+    [
+        ("image/png", True),  # first Accept type is a binary media type
+        ("image/png;q=0.9, text/html", True),  # parameters do not matter
+        ("application/json", False),
+        ("image/webp,image/png,*/*", False),  # only the FIRST Accept type counts
+        ("*/*", False),  # a wildcard Accept matches no declared type
+        (None, False),  # no Accept: nothing to match
+    ],
+)
+def test_base64_body_decoded_only_when_first_accept_type_is_binary(accept: str | None, decoded: bool) -> None:
     b64 = base64.b64encode(b"\x00\x01").decode()
+    # The response's own Content-Type plays no part (it is a binary type here on purpose)
     resp = {"body": b64, "isBase64Encoded": True, "headers": {"Content-Type": "image/png"}}
-    assert proxy_to_http(resp, BIN_API, None).body == b"\x00\x01"  # content-type matches
-    assert proxy_to_http(resp, ApiSpec("Api"), None).body == b64.encode()  # no binary types: text
-    resp["headers"] = {"Content-Type": "application/json"}
-    assert proxy_to_http(resp, BIN_API, "image/png").body == b"\x00\x01"  # Accept matches
-    assert proxy_to_http(resp, BIN_API, "text/html").body == b64.encode()
-    assert proxy_to_http(resp, ApiSpec("A", binary_media_types=["*/*"]), None).body == b"\x00\x01"
+    assert proxy_to_http(resp, BIN_API, accept).body == (b"\x00\x01" if decoded else b64.encode())
+
+
+def test_base64_decoding_needs_binary_media_types() -> None:
+    b64 = base64.b64encode(b"\x00\x01").decode()
+    resp = {"body": b64, "isBase64Encoded": True}
+    assert proxy_to_http(resp, ApiSpec("Api"), "image/png").body == b64.encode()  # none declared: text
+    assert proxy_to_http(resp, ApiSpec("A", binary_media_types=["*/*"]), "text/html").body == b"\x00\x01"
+    assert proxy_to_http(resp, ApiSpec("A", binary_media_types=["image/*"]), "image/webp").body == b"\x00\x01"
+    assert proxy_to_http({"body": b64}, BIN_API, "image/png").body == b64.encode()  # not flagged base64
 
 
 BAD_KINDS = [
@@ -111,8 +150,14 @@ def test_multi_value_and_bool_headers_over_http(gw: GatewayHandle) -> None:
     resp = conn.getresponse()
     assert resp.read() == b"multi"
     assert resp.msg.get_all("Set-Cookie") == ["a=1", "b=2"]
-    assert resp.msg.get_all("X-Both") == ["m1", "m2"]
+    assert resp.msg.get_all("X-Both") == ["m1", "m2", "from-headers"]
     assert resp.getheader("X-Single") == "s"
+    conn.request("GET", "/shapes/merged-headers")
+    resp = conn.getresponse()
+    assert resp.read() == b"merged"
+    assert resp.getheader("X-Test") == "multi, solo"  # as a client folds it
+    assert [name for name, _ in resp.getheaders() if name.lower() == "x-test"] == ["X-Test", "X-Test"]
+    assert resp.msg.get_all("X-Same") == ["same", "other"]
     conn.request("GET", "/shapes/bool-header")
     resp = conn.getresponse()
     resp.read()
@@ -123,12 +168,13 @@ def test_multi_value_and_bool_headers_over_http(gw: GatewayHandle) -> None:
 def test_binary_response_over_http(http: requests.Session, gw: GatewayHandle) -> None:
     from .fixtures.functions.shapes import PNG
 
-    r = http.get(gw.url + "/shapes/binary")  # image/png is a BinaryMediaType
+    r = http.get(gw.url + "/shapes/binary", headers={"Accept": "image/png"})  # image/png is a BinaryMediaType
     assert r.content == PNG and r.headers["Content-Type"] == "image/png"
-    r = http.get(gw.url + "/shapes/binary?ct=text/plain")
-    assert r.content == base64.b64encode(PNG)  # not binary: the base64 text passes through
+    for accept in ("*/*", "application/json", "image/webp,image/png,*/*"):
+        r = http.get(gw.url + "/shapes/binary", headers={"Accept": accept})
+        assert r.content == base64.b64encode(PNG), accept  # the base64 text passes through
     r = http.get(gw.url + "/shapes/binary?ct=text/plain", headers={"Accept": "application/octet-stream"})
-    assert r.content == PNG
+    assert r.content == PNG  # the response Content-Type does not matter, the first Accept type does
 
 
 def test_unknown_route_uses_template_gateway_response(http: requests.Session, gw: GatewayHandle) -> None:

@@ -38,6 +38,12 @@ R = router(
         ("GET", "/v1/orders/42/", "/v1/orders/{id}", {"id": "42"}),
         # no percent-decoding of path parameters (AWS recorded)
         ("GET", "/v1/orders/a%2Bb%20c", "/v1/orders/{id}", {"id": "a%2Bb%20c"}),
+        # a greedy parameter keeps inner double slashes (AWS recorded `proxy-value//double-slash`)
+        ("GET", "/v1/files/a//b", "/v1/files/{proxy+}", {"proxy": "a//b"}),
+        ("GET", "/v1/files/a//b//", "/v1/files/{proxy+}", {"proxy": "a//b"}),
+        # leading slashes collapse (AWS recorded `/stage//proxy-value` -> `proxy-value`)
+        ("GET", "//v1/orders/42", "/v1/orders/{id}", {"id": "42"}),
+        ("GET", "//", "/", None),
     ],
 )
 def test_precedence(method: str, path: str, resource: str, params: dict[str, str] | None) -> None:
@@ -53,6 +59,10 @@ def test_no_match_without_proxy() -> None:
     assert r.match("GET", "/b") is None  # unknown path
     assert r.match("GET", "/") is None
     assert r.match("GET", "/a/1/2") is None  # {param} is one segment only
+    # an empty segment inside the path is neither a static segment nor a {param} value
+    assert r.match("GET", "//a//1") is None
+    assert r.match("GET", "/a//") is not None  # trailing slashes are ignored
+    assert router(("/a/b", "GET")).match("GET", "/a//b") is None
 
 
 def test_greedy_needs_at_least_one_segment() -> None:
