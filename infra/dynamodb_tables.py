@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from local.gateway.template import Resolver, load_yaml
+from infra.cfn import Resolver, load_yaml
 
 _CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
                 "ProvisionedThroughput", "StreamSpecification", "SSESpecification")

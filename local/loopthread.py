@@ -1,4 +1,4 @@
-"""The event loop the local servers run on (uvloop when present), and a thread to run one in."""
+"""The event loop the local servers run on (uvloop, a pinned dependency), and a thread to run one in."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+import uvloop
+
 T = TypeVar("T")
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a pinned dependency; plain asyncio still works
-        return asyncio.new_event_loop()
     return uvloop.new_event_loop()
 
 

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from infra.cfn import load_yaml
+from infra.sam_app import App, load_app
 from local.gateway.events import build_event
 from local.gateway.routing import Router
-from local.gateway.template import App, load_app, load_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"

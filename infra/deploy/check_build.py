@@ -27,8 +27,8 @@ from typing import Any
 
 import boto3
 
+from infra.cfn import load_yaml
 from infra.deploy.prune import tree_size
-from local.gateway.template import load_yaml
 from local.postgres import PostgresCluster, free_port
 
 REPO = Path(__file__).resolve().parents[2]

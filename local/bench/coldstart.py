@@ -32,8 +32,8 @@ from pathlib import Path
 import requests
 
 from infra.deploy.check_build import built_functions, runtime_boto_dir
+from infra.sam_app import load_app
 from local.bench.harness import seed_user, start_project, stop_project, worker_pids
-from local.gateway.template import load_app
 from local.gateway.workers import function_env
 from local.sample_events import EVENTS_DIR, PATH_VALUES, TOKEN_PLACEHOLDER
 from local.stack import TEMPLATE, Stack

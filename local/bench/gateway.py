@@ -17,9 +17,9 @@ import timeit
 from pathlib import Path
 from typing import Any
 
+from infra.sam_app import load_app
 from local.gateway.events import build_event
 from local.gateway.routing import Router
-from local.gateway.template import load_app
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "gateway" / "fixtures"

@@ -18,6 +18,7 @@ from typing import Any
 
 from local.dynamodb.store import Store
 from local.dynamodb.values import DynamoError
+from local.dynamodb.wire import parse_request
 from local.httpserver import HttpServer, Limits, Request, Response
 
 _PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -38,12 +39,7 @@ def execute(store: Store, target: str | None, body: bytes) -> tuple[int, bytes]:
     try:
         if not target or not target.startswith(_TARGET_PREFIX):
             raise DynamoError("UnknownOperationException", "Expected X-Amz-Target: DynamoDB_20120810.<Action>")
-        try:
-            request = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise DynamoError("SerializationException", "Start of structure or map found where not expected") \
-                from None
-        result = store.handle(target[len(_TARGET_PREFIX):], request)
+        result = store.handle(target[len(_TARGET_PREFIX):], parse_request(body))
         return 200, json.dumps(result, separators=(",", ":"), default=_json_default).encode()
     except DynamoError as error:
         payload: dict[str, Any] = {"__type": _PREFIX + error.code, "message": error.message}

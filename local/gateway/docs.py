@@ -16,8 +16,11 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
+from openapi_ui_bundles.swagger_ui import static_path
+
+from infra.sam_app import Route
+
 from .responses import HttpResponse
-from .template import Route
 
 PREFIX = "/_docs"
 SPEC_PATH = f"{PREFIX}/openapi.json"
@@ -50,10 +53,6 @@ class DocsError(RuntimeError):
 
 
 def swagger_ui_dir() -> Path:
-    try:
-        from openapi_ui_bundles.swagger_ui import static_path
-    except ImportError as exc:  # pragma: no cover - depends on the venv
-        raise DocsError("Swagger UI assets missing: pip install openapi-ui-bundles") from exc
     return Path(static_path)
 
 

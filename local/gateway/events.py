@@ -14,8 +14,10 @@ import uuid
 from typing import Any
 from urllib.parse import unquote_plus
 
+from infra.cfn import ACCOUNT_ID
+from infra.sam_app import ApiSpec
+
 from .routing import Match
-from .template import ACCOUNT_ID, ApiSpec
 
 API_ID = "local0api1"  # fixed fake rest-api id (10 chars like AWS)
 DEPLOYMENT_ID = "local1"

@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from infra.cfn import ACCOUNT_ID
+from infra.sam_app import ApiSpec
 from local.httpserver import Response
 
 from .events import API_ID, DEPLOYMENT_ID, parse_query, request_time, resource_id
-from .template import ACCOUNT_ID, ApiSpec
 
 # response type -> (default status, default message, x-amzn-ErrorType)
 _DEFAULTS = {

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .template import App
+from infra.sam_app import App
 
 
 def snapshot(dirs: list[Path]) -> dict[str, float]:

@@ -13,10 +13,10 @@ import base64
 import binascii
 from typing import Any
 
+from infra.sam_app import ApiSpec
 from local.httpserver import Response as HttpResponse
 
 from .events import media_type_matches
-from .template import ApiSpec
 
 ALLOWED_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 # Framing is the gateway's to write: a function's own values for these are not passed on.

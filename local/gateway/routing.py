@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .template import Route
+from infra.sam_app import Route
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from infra.sam_app import ApiSpec, App, load_app
 from local.httpserver import HttpServer, Limits, Request, Response
 from local.loopthread import LoopThread
 
@@ -23,7 +24,6 @@ from .gateway_responses import RequestFacts, gateway_response
 from .reload import CodeWatcher
 from .responses import MalformedResponse, proxy_to_http
 from .routing import Match, Router
-from .template import ApiSpec, App, load_app
 from .workers import FunctionPool, function_env
 
 # API Gateway quotas for REST APIs (README "Facts relied on"): URL length of a regional API,

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .template import ACCOUNT_ID, FunctionSpec
+from infra.cfn import ACCOUNT_ID
+from infra.sam_app import FunctionSpec
 
 _LEN = struct.Struct(">I")
 WORKER_SCRIPT = str(Path(__file__).with_name("worker_main.py"))

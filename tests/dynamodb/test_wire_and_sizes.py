@@ -82,3 +82,20 @@ def test_a_recursion_error_in_an_action_is_still_a_validation_error(monkeypatch:
     with pytest.raises(DynamoError) as error:
         store.handle("GetItem", {"TableName": "any"})
     assert error.value.code == "ValidationException"
+
+
+def test_a_body_nested_200000_deep_is_a_400_over_http(dynamodb_endpoint: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    # Given a request body whose JSON nests far past the decoder's recursion limit
+    body = b'{"TableName":"t","Item":' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    request = urllib.request.Request(dynamodb_endpoint, data=body, method="POST", headers={
+        "X-Amz-Target": "DynamoDB_20120810.PutItem", "Content-Type": "application/x-amz-json-1.0"})
+    # When it is sent to the engine over HTTP / Then the answer is DynamoDB's 400, never a 500
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        raise AssertionError("a 200 for an unparseable body")
+    except urllib.error.HTTPError as error:
+        assert error.code == 400
+        assert b"ValidationException" in error.read()

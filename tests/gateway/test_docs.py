@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from infra.sam_app import Route
 from local.gateway.__main__ import parse_args
 from local.gateway.docs import DocsError, DocsSite
 from local.gateway.server import GatewayHandle
-from local.gateway.template import Route
 
 from .conftest import start
 

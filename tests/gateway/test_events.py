@@ -12,10 +12,10 @@ import requests
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from infra.sam_app import ApiSpec, Route
 from local.gateway.events import build_event, parse_query, request_time
 from local.gateway.routing import Router
 from local.gateway.server import GatewayHandle
-from local.gateway.template import ApiSpec, Route
 
 from .conftest import FIXTURES
 

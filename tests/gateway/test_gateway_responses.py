@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from infra.sam_app import load_app
 from local.gateway.events import resource_id
 from local.gateway.gateway_responses import GatewayContext, RequestFacts, mapped_value, render_template
 from local.gateway.server import GatewayHandle
-from local.gateway.template import load_app
 
 from .conftest import start
 

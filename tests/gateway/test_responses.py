@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
+from infra.sam_app import ApiSpec
 from local.gateway.responses import MalformedResponse, proxy_to_http
 from local.gateway.server import GatewayHandle
-from local.gateway.template import ApiSpec
 
 from .conftest import FIXTURES, start
 

@@ -1,7 +1,7 @@
 import pytest
 
+from infra.sam_app import Route
 from local.gateway.routing import Router
-from local.gateway.template import Route
 
 
 def router(*specs: tuple[str, str]) -> Router:

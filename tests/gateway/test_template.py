@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from local.gateway.template import load_app, load_yaml
+from infra.cfn import load_yaml
+from infra.sam_app import load_app
 
 from .conftest import FIXTURES, TEMPLATE
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from local.gateway.template import Resolver
+from infra.cfn import Resolver
 
 REPO = Path(__file__).resolve().parents[2]
 SAM_PYTHON = Path(os.environ.get("SAM_PYTHON", REPO / ".venv-sam" / "bin" / "python"))

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from infra.cfn import load_yaml
 from infra.deploy import migrations_resource
-from local.gateway.template import load_yaml
 from shared.dependencies import reset
 from tests.support.api import TEMPLATE, LambdaContext
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from infra.sam_app import load_app
 from local.gateway.events import build_event
 from local.gateway.routing import Router
-from local.gateway.template import load_app
 from shared.dependencies import reset
 
 REPO = Path(__file__).resolve().parents[2]

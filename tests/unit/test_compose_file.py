@@ -58,7 +58,7 @@ def test_lambda_network_is_the_compose_network_and_env_example_uses_its_hostname
 
 def test_env_example_only_sets_variables_the_template_declares() -> None:
     # sam local ignores variables a function does not declare, so a typo would silently do nothing
-    from local.gateway.template import load_app
+    from infra.sam_app import load_app
 
     declared = set().union(*(spec.environment for spec in load_app(REPO / "template.yaml").functions.values()))
     env = json.loads((REPO / "env.json.example").read_text())["Parameters"]

@@ -2,8 +2,8 @@
 
 import json
 
+from infra.sam_app import load_app
 from local.gateway.routing import Router
-from local.gateway.template import load_app
 from local.sample_events import EVENTS_DIR, TOKEN_PLACEHOLDER, drift, generate, template_events
 from tests.support.api import TEMPLATE
 

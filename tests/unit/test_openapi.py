@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from local.gateway.template import load_app
+from infra.sam_app import load_app
 from local.openapi import OUTPUT, build_document, render
 from local.sample_events import PUBLIC_ROUTES
 from tests.support.api import TEMPLATE

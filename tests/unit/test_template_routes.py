@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from local.gateway.template import load_app
+from infra.sam_app import load_app
 from tests.support.api import TEMPLATE
 from tests.support.routes import handler_routes
 
