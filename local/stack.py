@@ -13,10 +13,6 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +22,9 @@ import boto3
 
 from infra.dynamodb_tables import create_tables
 from local.postgres import PostgresCluster, PostgresError, accessible_by_postgres, port_is_free, require_binaries
+from local.processes import REPO, ChildProcess, StackError, wait_http
 from shared.settings import MIN_JWT_SECRET_BYTES, Settings, env_name, rate_limit_env
 
-REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
 _READY = re.compile(r"Gateway listening on (http://\S+)")
 FAKE_AWS_ENV = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
@@ -61,10 +57,6 @@ def write_private(path: Path, text: str) -> None:
     os.fchmod(descriptor, 0o600)  # an older file keeps its mode through O_CREAT: tighten it before writing
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)
-
-
-class StackError(RuntimeError):
-    """Something could not start; the message says what and what to do."""
 
 
 @dataclass
@@ -110,64 +102,6 @@ def postgres_data_dir(state_dir: Path) -> Path:
     return Path("/var/tmp") / f"users-orders-api-{digest}" / "postgres"
 
 
-class _Child:
-    """A child process whose output is forwarded line by line; remembers the first ready match."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], sink: IO[str] | None,
-                 ready: re.Pattern[str] | None = None) -> None:
-        self.name = name
-        self.ready_match: re.Match[str] | None = None
-        self._ready = ready
-        self._seen = threading.Event()
-        self._sink = sink
-        self.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, bufsize=1)
-        threading.Thread(target=self._pump, name=f"{name}-output", daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            sink = self._sink or sys.stdout
-            sink.write(line)
-            sink.flush()
-            if self._ready is not None and self.ready_match is None:
-                self.ready_match = self._ready.search(line)
-                if self.ready_match:
-                    self._seen.set()
-        self._seen.set()
-
-    def wait_ready(self, timeout: float) -> re.Match[str]:
-        if not self._seen.wait(timeout) or self.ready_match is None:
-            self.stop()
-            raise StackError(f"{self.name} did not become ready within {timeout:.0f} s (see its output above)")
-        return self.ready_match
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, timeout: float = 10) -> None:
-        if self.alive():
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-
-def _wait_http(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return  # it answers: good enough
-        except OSError:
-            time.sleep(0.1)
-    raise StackError(f"nothing answers at {url} after {timeout:.0f} s")
-
-
 class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
@@ -175,8 +109,8 @@ class Stack:
         self.database_url = config.database_url or ""
         self.dynamodb_url = config.dynamodb_endpoint_url or ""
         self.base_url = ""
-        self._dynamodb: _Child | None = None
-        self._gateway: _Child | None = None
+        self._dynamodb: ChildProcess | None = None
+        self._gateway: ChildProcess | None = None
         self._started_postgres = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -257,9 +191,9 @@ class Stack:
             raise StackError(f"port {port} for the DynamoDB emulation is in use; set DYNAMODB_PORT or "
                              "DYNAMODB_ENDPOINT_URL")
         command = [sys.executable, "-m", "local.dynamodb", "--host", host, "--port", str(port)]
-        self._dynamodb = _Child("dynamodb", command, self._child_env(), self.config.log)
+        self._dynamodb = ChildProcess("dynamodb", command, self._child_env(), self.config.log)
         self.dynamodb_url = f"http://{host}:{port}"
-        _wait_http(self.dynamodb_url, 30)
+        wait_http(self.dynamodb_url, 30)
 
     def stop_dynamodb_server(self) -> None:
         if self._dynamodb is not None:
@@ -315,7 +249,7 @@ class Stack:
         command = [sys.executable, "-m", "local.gateway", "--template", str(self.config.template),
                    "--host", self.config.host, "--port", str(self.config.port), "--env-file", str(env_file),
                    "--max-workers", str(self.config.max_workers)]
-        self._gateway = _Child("gateway", command, self._child_env(), self.config.log, ready=_READY)
+        self._gateway = ChildProcess("gateway", command, self._child_env(), self.config.log, ready=_READY)
         self.base_url = self._gateway.wait_ready(60).group(1)
 
     def _child_env(self) -> dict[str, str]:

@@ -5,6 +5,10 @@ function's environment and import path; module init therefore runs once per work
 Lambda. A worker serves one invocation at a time; a pool grows up to `max_workers` and
 queues beyond that. Timeouts kill and replace the worker (function Timeout -> 502) or
 answer 504 while the invocation runs on until its own Timeout (integration timeout).
+
+Longer than most modules (~380 lines) because a worker's lifecycle is one piece: spawning with
+Lambda's environment, the framed IPC, the two timeouts, death and replacement, and reload all
+change the same state, and splitting them would spread one state machine over several files.
 """
 
 from __future__ import annotations
