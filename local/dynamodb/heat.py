@@ -119,7 +119,7 @@ class HeatMap:
         second = int(self.clock())
         meter = self.partitions.get((table, partition))
         if self.enforce_aws_limits and meter is not None and load(*meter.used(second)) >= 1.0:
-            self._refuse(meter, table, on_demand, write=write, scope=PARTITION)
+            self._refuse(table, partition, on_demand, write=write, scope=PARTITION)
         for rule in self.rules:
             ceiling = rule.writes if write else rule.reads
             if rule.table != table or ceiling is None or rule.partition not in (None, partition):
@@ -127,7 +127,7 @@ class HeatMap:
             counted = self.tables.get(table) if rule.scope == TABLE else meter
             used = counted.used(second)[1 if write else 0] if counted is not None else 0.0
             if used >= ceiling:
-                self._refuse(meter, table, on_demand, write=write, scope=rule.scope)
+                self._refuse(table, partition, on_demand, write=write, scope=rule.scope)
 
     def record(self, table: str, partition: str, sort: str | None = None, *, reads: float = 0.0,
                writes: float = 0.0) -> None:
@@ -153,10 +153,15 @@ class HeatMap:
         size = sum(item_bytes(item) for item in items)
         self.record(table.name, str(partition), reads=read_units(size, consistent=consistent))
 
-    def _refuse(self, meter: Meter | None, table: str, on_demand: bool, *, write: bool, scope: str) -> None:
-        if meter is not None:
-            meter.throttled += 1
+    def _refuse(self, table: str, partition: str, on_demand: bool, *, write: bool, scope: str) -> None:
+        self.partitions.setdefault((table, partition), Meter()).throttled += 1
+        self.tables.setdefault(table, Meter()).throttled += 1
         raise throttled(table, on_demand, write=write, scope=scope)
+
+    def throttled(self, table: str) -> int:
+        """How many requests to `table` were refused."""
+        meter = self.tables.get(table)
+        return meter.throttled if meter is not None else 0
 
     # -- the report ------------------------------------------------------------------------------------
     def report(self, top: int = 10) -> dict[str, Any]:

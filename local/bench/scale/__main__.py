@@ -55,12 +55,14 @@ def load_policies() -> dict[str, RateLimits]:
 def render(config: Config, outcome: Outcome) -> str:
     per_container = config.rps / config.containers
     split = ", ".join(f"{n} {function}" for function, n in outcome.containers.items())
+    requests = max(1, outcome.requests)
+    calls = ", ".join(f"{name} {count / requests:.3f}" for name, count in sorted(outcome.calls.items()))
     lines = [f"## Scale simulation: {config.containers:,} containers ({split}), "
              f"{config.rps:,.0f} req/s (~{per_container:.0f} per container), {config.seconds:.0f} s simulated"
              + (f", flood {config.flood_rps:,.0f} req/s x 2" if config.flood_rps else ""), "",
              format_report(outcome.hot_keys), "",
              f"Requests: {outcome.requests:,}; DynamoDB calls per request: "
-             f"{outcome.dynamodb_calls / max(1, outcome.requests):.2f}; limiter fail-opens: {outcome.failed_open:,}; "
+             f"{outcome.dynamodb_calls / requests:.2f} ({calls}); limiter fail-opens: {outcome.failed_open:,}; "
              f"/metrics counted {outcome.counted_by_metrics:,} of {outcome.requests:,} requests; "
              f"host CPU {outcome.cpu_seconds:.1f} s ({outcome.cpu_seconds / max(1, outcome.requests) * 1e6:.0f} µs per "
              "simulated request, engine included).", "",

@@ -61,7 +61,7 @@ class Container:
         self.function = function
         self.client = StoreClient(store)
         self.limiter = RateLimiter(RATE_LIMIT_TABLE, self._client, clock=clock)
-        self.metrics = MetricsRecorder(METRICS_TABLE, self._client, clock=clock, flush_interval=1.0)
+        self.metrics = MetricsRecorder(METRICS_TABLE, self._client, clock=clock, flush_interval=1.0, source=function)
         self._clock = clock
         self._breakers: dict[str, CircuitBreaker] = {}
 
@@ -82,6 +82,7 @@ class Outcome:
     statuses: Counter[str] = field(default_factory=Counter)
     failed_open: int = 0
     dynamodb_calls: int = 0
+    calls: Counter[str] = field(default_factory=Counter)  # "<operation> <table>": before the final flush
     counted_by_metrics: int = 0
     cpu_seconds: float = 0.0
     containers: dict[str, int] = field(default_factory=dict)
@@ -180,6 +181,7 @@ class Simulation:
         for containers in self.containers.values():
             for container in containers:
                 self.outcome.dynamodb_calls += sum(container.client.calls.values())
+                self.outcome.calls.update({f"{op} {table}": n for (op, table), n in container.client.calls.items()})
                 container.metrics.flush(force=True)
         reader = StoreClient(self.store)
         minutes = int((end - START) // 60) + 1
