@@ -48,6 +48,8 @@ MAX_PENDING_MINUTES = 60
 MAX_COUNTERS_PER_WRITE = 100  # keeps the UpdateExpression far below DynamoDB's 4 KB
 BACKOFF_SECONDS = 1.5
 ROUTE, BREAKER = "r|", "b|"
+_FIXED_NAMES = {"#f": "flushes", "#x": "expires_at"}
+_ONE, _ZERO = {"N": "1"}, {"N": "0"}
 
 emf = Metrics()  # CloudWatch EMF; flushed by `@emf.log_metrics` in each handler stack
 
@@ -85,11 +87,13 @@ class MetricsRecorder:
         self._last_write: tuple[int, int, float] | None = None  # (minute, the item's flushes, when)
 
     def add(self, prefix: str, counters: dict[str, int]) -> None:
-        pending = self._pending.setdefault(int(self._clock() // 60), Counter())
-        for name, value in counters.items():
-            pending[prefix + name] += value
-        while len(self._pending) > MAX_PENDING_MINUTES:
-            self._pending.popitem(last=False)
+        minute = int(self._clock() // 60)
+        pending = self._pending.get(minute)
+        if pending is None:
+            pending = self._pending[minute] = Counter()
+            while len(self._pending) > MAX_PENDING_MINUTES:
+                self._pending.popitem(last=False)
+        pending.update({prefix + name: value for name, value in counters.items()})
 
     def pending(self) -> int:
         return len(self._pending)
@@ -109,22 +113,24 @@ class MetricsRecorder:
             self._adapt(flushes, minute, now)
 
     def _write(self, minute: int, counters: Counter[str]) -> int:
-        """ADD the minute's counters (in chunks); the item's `flushes` after the last chunk."""
+        """ADD the minute's counters (in chunks, rarely more than one); the item's `flushes` after the last one."""
+        key = {"pk": {"S": shard_key(self.shard)}, "sk": {"S": minute_key(minute, self.source)}}
+        expires = {"N": str(minute * 60 + RETENTION_SECONDS)}
         names, flushes = list(counters), 0
         for start in range(0, len(names), MAX_COUNTERS_PER_WRITE):
             chunk = names[start:start + MAX_COUNTERS_PER_WRITE]
-            attributes = {"#f": "flushes", "#x": "expires_at", **{f"#a{i}": name for i, name in enumerate(chunk)}}
-            values = {":one": {"N": "1"}, ":x": {"N": str(minute * 60 + RETENTION_SECONDS)},
-                      **{f":a{i}": {"N": str(counters[name])} for i, name in enumerate(chunk)}}
-            adds = ", ".join(f"#a{i} :a{i}" for i in range(len(chunk)))
+            attributes = {f"#a{i}": name for i, name in enumerate(chunk)}
+            attributes.update(_FIXED_NAMES)
+            values = {f":a{i}": {"N": str(counters[name])} for i, name in enumerate(chunk)}
+            values[":one"], values[":x"] = _ONE, expires
+            adds = ", ".join([f"#a{i} :a{i}" for i in range(len(chunk))])
             response = self._client().update_item(
-                TableName=self.table, Key={"pk": {"S": shard_key(self.shard)}, "sk": {"S": minute_key(minute,
-                                                                                                      self.source)}},
-                UpdateExpression=f"ADD {adds}, #f :one SET #x = :x", ExpressionAttributeNames=attributes,
-                ExpressionAttributeValues=values, ReturnValues="UPDATED_NEW")
-            flushes = int(response.get("Attributes", {}).get("flushes", {}).get("N", 0))
-            for name in chunk:  # written: a failure of a later chunk must not add these again
-                del counters[name]
+                TableName=self.table, Key=key, UpdateExpression=f"ADD {adds}, #f :one SET #x = :x",
+                ExpressionAttributeNames=attributes, ExpressionAttributeValues=values, ReturnValues="UPDATED_NEW")
+            flushes = int(response.get("Attributes", {}).get("flushes", _ZERO)["N"])
+            if len(chunk) < len(names):  # written: a failure of a later chunk must not add these again
+                for name in chunk:
+                    del counters[name]
         return flushes
 
     def _adapt(self, flushes: int, minute: int, now: float) -> None:
