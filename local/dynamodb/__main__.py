@@ -1,4 +1,8 @@
 """python -m local.dynamodb [--host H] [--port P] [--template T] [--engine fast|moto] [--allow-remote]
+                           [--hot-keys] [--aws-partition-limits]
+
+--hot-keys meters every partition key value and item (fast engine) and prints the hot-key report on exit;
+--aws-partition-limits also throttles any partition over DynamoDB's 3,000 RCU / 1,000 WCU per second.
 
 Binds loopback only unless --allow-remote is given: the emulation checks no signature and has no
 access control, so anyone who can reach the port can read, change or delete every table (rate-limit
@@ -17,6 +21,7 @@ import boto3
 
 from infra.dynamodb_tables import create_tables
 from local.dynamodb import ENGINES, default_engine, start_dynamodb
+from local.dynamodb.heat import HeatMap, format_report
 
 
 def create_template_tables(url: str, template: Path, region: str = "us-east-1") -> list[str]:
@@ -44,11 +49,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --host: the tables are unauthenticated, anyone who reaches the "
                              "port can read and change them")
+    parser.add_argument("--hot-keys", action="store_true",
+                        help="meter every key and print the hot-key report on exit (fast engine)")
+    parser.add_argument("--aws-partition-limits", action="store_true",
+                        help="throttle partitions over DynamoDB's per-partition ceilings, as AWS would")
     args = parser.parse_args(argv)
     if not args.allow_remote and not is_loopback(args.host):
         parser.error(f"--host {args.host} is not a loopback address; the emulation has no authentication, "
                      "so it binds 127.0.0.1 unless --allow-remote is given")
-    handle = start_dynamodb(args.host, args.port, args.engine or default_engine())
+    heat = HeatMap(enforce_aws_limits=args.aws_partition_limits) if args.hot_keys or args.aws_partition_limits \
+        else None
+    handle = start_dynamodb(args.host, args.port, args.engine or default_engine(), heat=heat)
     if args.template:
         create_template_tables(handle.url, args.template)
     stopped = threading.Event()
@@ -57,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"DynamoDB listening on {handle.url}", flush=True)
     stopped.wait()
     handle.stop()
+    if heat is not None and args.hot_keys:
+        print(format_report(heat.report(top=20)), flush=True)
 
 
 if __name__ == "__main__":

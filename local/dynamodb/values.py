@@ -32,14 +32,17 @@ SET_TYPES = {"SS": "S", "NS": "N", "BS": "B"}
 
 
 class DynamoError(Exception):
-    """An error DynamoDB answers with: `code` is the __type suffix, HTTP 400 unless told."""
+    """An error DynamoDB answers with: `code` is the __type suffix, HTTP 400 unless told; `extra` holds members
+    of the error shape besides the message (e.g. ThrottlingReasons). local.dynamodb.wire.error_body writes it."""
 
-    def __init__(self, code: str, message: str, status: int = 400, item: Item | None = None) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, item: Item | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.item = item
+        self.extra = extra
 
 
 def validation(message: str) -> DynamoError:

@@ -2,6 +2,7 @@
 
 `parse_request(body)` is what the HTTP layer calls instead of `json.loads`: every failure is a DynamoError,
 including JSON nested deeper than the decoder goes (RecursionError), which used to be a 500.
+`error_body(error)` is the JSON body of an error answer (what the HTTP layer sends with `error.status`).
 `check_request(request)` (called by Store.handle) refuses members of the wrong JSON type with DynamoDB's
 SerializationException, and expressions over 4 KB with its ValidationException, before anything is parsed.
 
@@ -34,6 +35,18 @@ _MEMBER_TYPES: dict[str, tuple[type, str]] = {
     **{name: (int, "Integer") for name in ("Limit", "Segment", "TotalSegments")},
     **{name: (bool, "Boolean") for name in ("ConsistentRead", "ScanIndexForward")},
 }
+
+
+ERROR_TYPE_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+
+def error_body(error: DynamoError) -> dict[str, Any]:
+    """An error answer's body: `__type`, `message`, the error shape's other members (ThrottlingReasons), and
+    the item a failed condition returns (ReturnValuesOnConditionCheckFailure)."""
+    body: dict[str, Any] = {"__type": ERROR_TYPE_PREFIX + error.code, "message": error.message, **(error.extra or {})}
+    if error.item is not None:
+        body["Item"] = error.item
+    return body
 
 
 def serialization(message: str) -> DynamoError:

@@ -51,7 +51,7 @@ def test_allow_remote_lets_the_cli_bind_the_host_it_was_given(monkeypatch: pytes
     # Given --allow-remote with a non-loopback host (the server start itself is replaced: no public listener here)
     asked: list[Any] = []
 
-    def start(host: str, port: int, engine: str) -> Any:
+    def start(host: str, port: int, engine: str, heat: Any = None) -> Any:
         asked.append((host, port, engine))
         raise SystemExit(0)
     monkeypatch.setattr(cli, "start_dynamodb", start)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared.protection.circuit_breaker import BreakerState, _to_item
+from shared.protection.breaker_store import BreakerState, _to_item
 from shared.protection.ratelimit import RateLimiter
 from shared.protection.sliding_window import Bucket, Window
 from shared.settings import RateRule

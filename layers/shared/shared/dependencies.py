@@ -61,7 +61,7 @@ class Dependencies:
     @cached_property
     def metrics(self) -> MetricsRecorder:
         return MetricsRecorder(self.settings.metrics_table, lambda: self.dynamodb,
-                               flush_interval=self.settings.metrics_flush_seconds)
+                               flush_interval=self.settings.metrics_flush_seconds, source=self.settings.service_name)
 
     def breaker(self, name: str) -> CircuitBreaker:
         with self._lock:

@@ -1,157 +1,64 @@
 """Circuit breakers per downstream service, shared by every container through DynamoDB.
 
-One item per breaker (`pk` = service name) holds `state`, `failures`, `opened_at`, the half-open
-probe lease `probe_until`, transition counters and a `version`. Every change is a compare-and-
-swap on `version` (PutItem with a condition), so concurrent containers never lose an update:
-the loser gets the current item back (ReturnValuesOnConditionCheckFailure) and re-decides.
+The state is one item per breaker, changed only by compare-and-swap (shared.protection.breaker_store); the
+rules around it are here:
 
 - closed: calls pass. An infrastructure failure adds one to `failures`; reaching the threshold
   opens the breaker. A success writes only when the cached item shows failures (to reset them),
-  so the steady state costs no write, and one cached GetItem per second per container.
+  so the steady state costs no write, and at most one cached GetItem per second per container.
 - open: calls fail fast with 503 and Retry-After until `opened_at + reset_timeout`. Then one
   caller claims the probe by swapping open → half_open with a lease; everyone else keeps
   failing fast. At most one probe runs per lease across all containers.
 - half_open: the probe's success closes the breaker, its failure re-opens it. A probe that
   never reports (its container died) loses the lease after PROBE_LEASE_SECONDS.
 
-Each container caches the item for at most CACHE_SECONDS. If the table itself is unreachable,
-the breaker degrades to a private in-memory store with the same rules for a short back-off
-(each container then decides alone); the shared state resumes when the table answers again.
+Each container caches the item for at most CACHE_SECONDS, refreshed by an eventually consistent GetItem (half a
+read unit; a breaker's decisions never depend on it: every change is a compare-and-swap that returns the stored
+item when it loses). Reads that decide something themselves (a probe's end, /health) are strongly consistent.
+So an item takes at most one read per container per second (0.5 RCU each: 3,000 warm containers are half of a
+partition's 3,000 RCU/s), and writes only around outages: failures until the threshold, and one probe claim per
+container per reset period (each loser gets the winner's item back and caches it).
+
+Throttling is not an outage: a throttled read keeps the last known state and reads less often (back-off doubling
+to MAX_READ_BACKOFF_SECONDS, jittered); a throttled write is simply not made (a failure not counted — others count
+it —, a probe not claimed: 503 as for any loser, a success not reset: the next success does it). If the table is
+unreachable, the breaker degrades to a private in-memory store with the same rules for a short back-off (each
+container then decides alone); the shared state resumes when the table answers again.
 """
 
 from __future__ import annotations
 
 import math
-import threading
+import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol, TypeVar
+from dataclasses import asdict, dataclass, replace
+from typing import Any, TypeVar
 
 from shared.errors import ServiceUnavailable
 from shared.logger import logger
-from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure
+from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_throttling
+from shared.protection.breaker_store import (
+    CLOSED,
+    HALF_OPEN,
+    OPEN,
+    BreakerState,
+    BreakerStore,
+    DynamoStore,
+    MemoryStore,
+)
 
+__all__ = ["CLOSED", "HALF_OPEN", "OPEN", "BreakerState", "BreakerStore", "CircuitBreaker", "DynamoStore",
+           "MemoryStore", "Ticket", "as_dict"]
 T = TypeVar("T")
-CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 LEGAL_TRANSITIONS = frozenset({(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED), (HALF_OPEN, OPEN),
                                (HALF_OPEN, HALF_OPEN)})  # the last: a new probe after a lost lease
 CACHE_SECONDS = 1.0
+MAX_READ_BACKOFF_SECONDS = 8.0
 PROBE_LEASE_SECONDS = 10.0  # the functions' timeout: a probe cannot outlive it
 DEGRADED_BACKOFF_SECONDS = 2.0
 MAX_SWAPS = 3
 
-
-@dataclass(frozen=True)
-class BreakerState:
-    state: str = CLOSED
-    failures: int = 0
-    opened_at: float = 0.0
-    probe_until: float = 0.0
-    version: int = 0
-    transitions: dict[str, int] = field(default_factory=dict)
-
-    def moved_to(self, state: str, **changes: Any) -> BreakerState:
-        counters = dict(self.transitions)
-        name = f"{self.state}_to_{state}"
-        counters[name] = counters.get(name, 0) + 1
-        return replace(self, state=state, version=self.version + 1, transitions=counters, **changes)
-
-    def public(self, reset_timeout: float, now: float) -> dict[str, Any]:
-        view: dict[str, Any] = {"state": self.state, "failures": self.failures,
-                                "opened_at": _iso(self.opened_at) if self.opened_at else None,
-                                "transitions": dict(self.transitions)}
-        if self.state == OPEN:
-            view["retry_after"] = max(0, math.ceil(self.opened_at + reset_timeout - now))
-        return view
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
-class BreakerStore(Protocol):
-    def load(self, name: str) -> BreakerState: ...
-
-    def swap(self, name: str, expected_version: int, new: BreakerState) -> BreakerState | None:
-        """Store `new` if the stored version is `expected_version`; else return the stored state."""
-
-
-class MemoryStore:
-    """The same compare-and-swap semantics in process memory (fallback, and fast tests)."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, BreakerState] = {}
-        self._lock = threading.Lock()
-
-    def load(self, name: str) -> BreakerState:
-        with self._lock:
-            return self._items.get(name, BreakerState())
-
-    def swap(self, name: str, expected_version: int, new: BreakerState) -> BreakerState | None:
-        with self._lock:
-            current = self._items.get(name, BreakerState())
-            if current.version != expected_version:
-                return current
-            self._items[name] = new
-            return None
-
-
-class DynamoStore:
-    """Breaker items in CircuitBreakerTable; every write conditional on the version read."""
-
-    def __init__(self, table: str, client: Callable[[], Any]) -> None:
-        self.table = table
-        self._client = client
-
-    def load(self, name: str) -> BreakerState:
-        response = self._client().get_item(TableName=self.table, Key={"pk": {"S": name}}, ConsistentRead=True)
-        return _from_item(response.get("Item"))
-
-    def swap(self, name: str, expected_version: int, new: BreakerState) -> BreakerState | None:
-        condition = "attribute_not_exists(pk)" if expected_version == 0 else "version = :v"
-        request: dict[str, Any] = {"TableName": self.table, "Item": _to_item(name, new),
-                                   "ConditionExpression": condition,
-                                   "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-        if expected_version:
-            request["ExpressionAttributeValues"] = {":v": {"N": str(expected_version)}}
-        try:
-            self._client().put_item(**request)
-        except DYNAMODB_ERRORS as error:
-            if not is_condition_failure(error):
-                raise
-            return _from_item(getattr(error, "response", {}).get("Item"))
-        return None
-
-
-def _to_item(name: str, state: BreakerState) -> dict[str, Any]:
-    return {
-        "pk": {"S": name}, "state": {"S": state.state}, "failures": {"N": str(state.failures)},
-        "opened_at": {"N": repr(state.opened_at)}, "probe_until": {"N": repr(state.probe_until)},
-        "version": {"N": str(state.version)},
-        "transitions": {"M": {key: {"N": str(value)} for key, value in state.transitions.items()}},
-    }
-
-
-def _from_item(item: dict[str, Any] | None) -> BreakerState:
-    if not item:
-        return BreakerState()
-    try:
-        state = BreakerState(
-            state=item["state"]["S"], failures=int(item["failures"]["N"]),
-            opened_at=float(item["opened_at"]["N"]), probe_until=float(item["probe_until"]["N"]),
-            version=int(item["version"]["N"]),
-            transitions={key: int(value["N"]) for key, value in item.get("transitions", {}).get("M", {}).items()},
-        )
-        if state.state not in (CLOSED, OPEN, HALF_OPEN):
-            raise ValueError(state.state)
-        return state
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        # Shared state we cannot read must not fail the request: treat it as closed (serve) and say so.
-        # Its version stays unknown, so conditional writes conflict and leave the item for an operator.
-        logger.error("circuit breaker item unreadable; treating as closed",
-                     extra={"breaker": str(item.get("pk", {}).get("S", "?")), "error": type(error).__name__})
-        return BreakerState()
 
 
 @dataclass(frozen=True)
@@ -164,6 +71,10 @@ class Ticket:
 Listener = Callable[[str, str, str], None]  # (breaker, from_state, to_state)
 
 
+class _Throttled(Exception):
+    """DynamoDB throttled the breaker item: the table is up, this read or write just did not happen."""
+
+
 class CircuitBreaker:
     def __init__(self, name: str, store: BreakerStore, *, threshold: int, reset_timeout: float,
                  clock: Clock = time.time, on_transition: Listener | None = None) -> None:
@@ -174,7 +85,9 @@ class CircuitBreaker:
         self._local = MemoryStore()
         self._clock = clock
         self._degraded = Backoff(DEGRADED_BACKOFF_SECONDS, clock)
-        self._cached: tuple[BreakerState, float] | None = None
+        self._cached: BreakerState | None = None
+        self._fresh_until = 0.0
+        self._read_backoff = 0.0
         self._on_transition = on_transition
 
     # --- storage with a cache and an in-memory fallback -------------------------------------------
@@ -186,6 +99,8 @@ class CircuitBreaker:
         try:
             return action(self._store())
         except DYNAMODB_ERRORS as error:
+            if is_throttling(error):
+                raise _Throttled from error
             logger.warning("circuit breaker table unavailable, using in-memory breaker",
                            extra={"breaker": self.name, "error": type(error).__name__})
             self._degraded.trip()
@@ -193,16 +108,35 @@ class CircuitBreaker:
             return action(self._local)
 
     def state(self, *, fresh: bool = False) -> BreakerState:
+        """The shared state, cached ≤ CACHE_SECONDS (`fresh`: read now, strongly consistent)."""
         now = self._clock()
-        if fresh or self._cached is None or now - self._cached[1] >= CACHE_SECONDS:
-            self._cached = (self._call_store(lambda store: store.load(self.name)), now)
-        return self._cached[0]
+        if fresh or self._cached is None or now >= self._fresh_until:
+            try:
+                loaded = self._call_store(lambda store: store.load(self.name, consistent=fresh))
+            except _Throttled:
+                return self._keep_cached(now)
+            self._remember(loaded, now)
+            self._read_backoff = 0.0
+        return self._cached if self._cached is not None else BreakerState()
+
+    def _remember(self, state: BreakerState, now: float) -> None:
+        self._cached, self._fresh_until = state, now + CACHE_SECONDS
+
+    def _keep_cached(self, now: float) -> BreakerState:
+        # A hot item, not an outage: the last known state stays (a new container starts from its private one),
+        # and this container reads less often until the reads go through again.
+        self._read_backoff = min(MAX_READ_BACKOFF_SECONDS, max(CACHE_SECONDS, self._read_backoff * 2))
+        self._fresh_until = now + self._read_backoff * random.uniform(1.0, 1.5)
+        logger.info("circuit breaker item throttled; keeping the cached state", extra={"breaker": self.name})
+        if self._cached is None:
+            self._cached = self._local.load(self.name)
+        return self._cached
 
     def _swap(self, current: BreakerState, new: BreakerState) -> BreakerState | None:
-        """CAS; on success cache `new` and report a transition. Returns the stored state on conflict."""
+        """CAS; on success cache `new` and report a transition. Returns the stored state on conflict; raises
+        _Throttled when the write was throttled (nothing stored)."""
         stored = self._call_store(lambda store: store.swap(self.name, current.version, new))
-        now = self._clock()
-        self._cached = (stored if stored is not None else new, now)
+        self._remember(stored if stored is not None else new, self._clock())
         if stored is None and new.state != current.state and self._on_transition:
             self._on_transition(self.name, current.state, new.state)
         return stored if stored is None else BreakerState(**asdict(stored))
@@ -218,8 +152,11 @@ class CircuitBreaker:
         ready = current.opened_at + self.reset_timeout <= now if current.state == OPEN else current.probe_until <= now
         if ready:
             claimed = current.moved_to(HALF_OPEN, probe_until=now + PROBE_LEASE_SECONDS)
-            if self._swap(current, claimed) is None:
-                return Ticket(probe_version=claimed.version)
+            try:
+                if self._swap(current, claimed) is None:
+                    return Ticket(probe_version=claimed.version)
+            except _Throttled:
+                pass  # not claimed: like any container that lost the claim, fail fast
         raise self._unavailable(self.state())
 
     def _unavailable(self, current: BreakerState) -> ServiceUnavailable:
@@ -237,7 +174,10 @@ class CircuitBreaker:
             return
         current = self.state()
         if current.state == CLOSED and current.failures:
-            self._swap(current, replace(current, failures=0, version=current.version + 1))
+            try:
+                self._swap(current, replace(current, failures=0, version=current.version + 1))
+            except _Throttled:
+                return  # the next success resets them
 
     def record_failure(self, ticket: Ticket) -> None:
         if ticket.probe_version is not None:
@@ -252,7 +192,10 @@ class CircuitBreaker:
                 new = current.moved_to(OPEN, failures=failures, opened_at=self._clock())
             else:
                 new = replace(current, failures=failures, version=current.version + 1)
-            stored = self._swap(current, new)
+            try:
+                stored = self._swap(current, new)
+            except _Throttled:
+                return  # many containers are failing at once: the ones whose writes went through count it
             if stored is None:
                 return
             current = stored
@@ -265,7 +208,11 @@ class CircuitBreaker:
             new = current.moved_to(CLOSED, failures=0, opened_at=0.0, probe_until=0.0)
         else:
             new = current.moved_to(OPEN, opened_at=self._clock(), probe_until=0.0)
-        self._swap(current, new)
+        try:
+            self._swap(current, new)
+        except _Throttled:
+            # The outcome is not stored; the lease runs out and another probe is claimed (PROBE_LEASE_SECONDS).
+            logger.warning("circuit breaker probe result not stored: item throttled", extra={"breaker": self.name})
 
     def call(self, work: Callable[[], T], *, counts: Callable[[Exception], bool]) -> T:
         """Run `work` behind the breaker: 503 at once while open; a failure `counts` says is the downstream's

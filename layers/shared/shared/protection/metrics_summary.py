@@ -1,8 +1,8 @@
 """`GET /metrics`: every container's counters (MetricsTable, written by shared.protection.metrics) summed up.
 
-The last `minutes` whole-or-current minutes (default 15, 1..60), one Query per minute. Percentiles are
-read off the histogram and reported as the upper bound of the bucket holding the percentile, so they
-are exact to a bucket (e.g. "p95 ≤ 50 ms").
+The last `minutes` whole-or-current minutes (default 15, 1..60): one Query per shard (its items of those minutes,
+every function's), added up here. Percentiles are read off the histogram and reported as the upper bound of the
+bucket holding the percentile, so they are exact to a bucket (e.g. "p95 ≤ 50 ms").
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from shared.protection.metrics import LATENCY_BOUNDS_MS
+from shared.protection.metrics import BREAKER, LATENCY_BOUNDS_MS, ROUTE, SHARDS, minute_key, shard_key
 
 DEFAULT_MINUTES, MAX_MINUTES = 15, 60
 
@@ -43,23 +43,21 @@ class _RouteTotals:
         self.rate_limited = 0
         self.fail_open = 0
 
-    def add(self, item: dict[str, Any]) -> None:
-        for name, value in item.items():
-            if "N" not in value or name == "expires_at":
-                continue
-            number = int(value["N"])
-            if name == "requests":
-                self.total += number
-            elif name.startswith("status_"):
-                self.by_status[name.removeprefix("status_")] += number
-            elif name.startswith("lat_"):
-                self.histogram[int(name.removeprefix("lat_"))] += number
-            elif name == "latency_ms_sum":
-                self.latency_sum += number
-            elif name == "rate_limited":
-                self.rate_limited += number
-            elif name == "limiter_fail_open":
-                self.fail_open += number
+    def add(self, counter: str, number: int) -> None:
+        if counter == "requests":
+            self.total += number
+        elif counter.startswith("status_"):
+            self.by_status[counter.removeprefix("status_")] += number
+        elif counter.startswith("lat_"):
+            index = counter.removeprefix("lat_")
+            if index.isdigit() and int(index) < len(self.histogram):
+                self.histogram[int(index)] += number
+        elif counter == "latency_ms_sum":
+            self.latency_sum += number
+        elif counter == "rate_limited":
+            self.rate_limited += number
+        elif counter == "limiter_fail_open":
+            self.fail_open += number
 
     def view(self) -> dict[str, Any]:
         return {"total": self.total, "by_status": dict(sorted(self.by_status.items())),
@@ -68,9 +66,12 @@ class _RouteTotals:
                 "rate_limited": self.rate_limited}
 
 
-def _query_minute(client: Any, table: str, minute: int) -> Iterable[dict[str, Any]]:
-    request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk",
-                               "ExpressionAttributeValues": {":pk": {"S": f"minute#{minute}"}}}
+def _query_shard(client: Any, table: str, shard: int, first: int, last: int) -> Iterable[dict[str, Any]]:
+    # Every sort key of minute m is "<m>#<service>", so ["<first>#", "<last + 1>"] holds exactly the window.
+    request: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+                               "ExpressionAttributeValues": {":pk": {"S": shard_key(shard)},
+                                                             ":from": {"S": minute_key(first)},
+                                                             ":to": {"S": f"{last + 1:010d}"}}}
     while True:
         page = client.query(**request)
         yield from page.get("Items", [])
@@ -86,15 +87,18 @@ def summarize(client: Any, table: str, minutes: int, now: float | None = None) -
     routes: dict[str, _RouteTotals] = {}
     overall = _RouteTotals()
     transitions: dict[str, Counter[str]] = {}
-    for minute in range(last - minutes + 1, last + 1):
-        for item in _query_minute(client, table, minute):
-            sk = item["sk"]["S"]
-            if sk.startswith("route#"):
-                routes.setdefault(sk.removeprefix("route#"), _RouteTotals()).add(item)
-                overall.add(item)
-            elif sk.startswith("breaker#"):
-                counter = transitions.setdefault(sk.removeprefix("breaker#"), Counter())
-                counter.update({k: int(v["N"]) for k, v in item.items() if k not in ("pk", "sk", "expires_at")})
+    for shard in range(SHARDS):
+        for item in _query_shard(client, table, shard, last - minutes + 1, last):
+            for name, value in item.items():
+                if "N" not in value:
+                    continue
+                kind, _, counter = name.rpartition("|")
+                if name.startswith(ROUTE):
+                    route = kind.removeprefix(ROUTE)
+                    routes.setdefault(route, _RouteTotals()).add(counter, int(value["N"]))
+                    overall.add(counter, int(value["N"]))
+                elif name.startswith(BREAKER):
+                    transitions.setdefault(kind.removeprefix(BREAKER), Counter())[counter] += int(value["N"])
     totals = overall.view()
     return {
         "window": {"minutes": minutes, "from": _iso((last - minutes + 1) * 60), "to": _iso(now)},

@@ -29,26 +29,38 @@ exceed the truth, so full by the cache is full for real, with the same Retry-Aft
 older than cur-B are REMOVEd; the TTL attribute `expires_at` only cleans up idle keys. Items
 written before t<k> existed count each bucket as admitted at its very end (never under-counts).
 
-Failure: any DynamoDB error fails open (warning log, metric) and skips DynamoDB for a short
-back-off per container, so a dead table costs one 0.5 s timeout per container per back-off.
+Failure: a DynamoDB that does not answer, or throttles the whole table, fails open (warning log, metric) and
+skips DynamoDB for a short back-off per container, so a dead table costs one 0.5 s timeout per container per
+back-off. A key DynamoDB throttles for itself (a hot partition key value: shared.protection.backoff.is_hot_key)
+is the opposite case: only a flood makes one key that hot, so that request is rejected (429) and this container
+rejects the key without calling DynamoDB for HOT_KEY_HOLD_SECONDS (jittered), while every other key goes on as
+usual. Failing open there would hand the flood through.
+
+Hot keys: a key's item takes one write per admission (at most N per window) plus, under a flood, one conditional
+write per container that has not yet seen the key full (each learns it from the item the failed write returns,
+then rejects from its cache until a bucket leaves the window). So a flood costs its key about one write per
+container per release, never one per request; past 1,000 writes in a second DynamoDB throttles the key, and the
+rule above rejects on its behalf.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from shared.logger import logger
-from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure
+from shared.protection.backoff import DYNAMODB_ERRORS, Backoff, Clock, is_condition_failure, is_hot_key
 from shared.protection.sliding_window import Bucket, Buckets, Decision, Window, epoch_ms
 from shared.settings import RateRule
 
 MAX_ATTEMPTS = 3
 CACHE_KEYS = 10_000
 FAIL_OPEN_BACKOFF_SECONDS = 1.5
+HOT_KEY_HOLD_SECONDS = 1.0  # to 2 s, jittered: the throttled key's writers come back spread out
 
 
 
@@ -81,15 +93,22 @@ class RateLimiter:
         self._clock = clock
         self._backoff = Backoff(backoff_seconds, clock)
         self._cache: OrderedDict[str, Buckets] = OrderedDict()
+        self._held: OrderedDict[str, float] = OrderedDict()  # hot keys: rejected here until this time
 
     def hit(self, name: str, rule: RateRule, key: str) -> Decision:
         pk = f"{name}/{rule.window_seconds}#{key}"
         window = Window(rule)
+        if self._held and self._held.get(pk, 0.0) > self._clock():
+            return self._hot_key(pk, window)
         if self._backoff.active:
             return self._fail_open(pk, window)
         try:
             return self._decide(self._client(), pk, window)
         except DYNAMODB_ERRORS as error:
+            if is_hot_key(error):
+                logger.warning("rate limit key throttled by DynamoDB, rejecting it", extra={"rule": name})
+                self._hold(pk)
+                return self._hot_key(pk, window)
             logger.warning("rate limiter unavailable, failing open", extra={"error": type(error).__name__})
             self._backoff.trip()
             return self._fail_open(pk, window)
@@ -168,6 +187,20 @@ class RateLimiter:
         self._cache.move_to_end(pk)
         while len(self._cache) > CACHE_KEYS:
             self._cache.popitem(last=False)
+
+    def _hold(self, pk: str) -> None:
+        self._held[pk] = self._clock() + HOT_KEY_HOLD_SECONDS * random.uniform(1.0, 2.0)
+        self._held.move_to_end(pk)
+        while len(self._held) > CACHE_KEYS:
+            self._held.popitem(last=False)
+
+    def _hot_key(self, pk: str, window: Window) -> Decision:
+        """Reject: the key is being flooded (what the cache knows of it for the headers, Retry-After ≥ the hold)."""
+        now_ms = epoch_ms(self._clock())
+        decision = window.decide(self._cache.get(pk, {}), window.bucket(now_ms), now_ms, allowed=False)
+        hold = math.ceil(max(0.0, self._held.get(pk, 0.0) - self._clock()))
+        return Decision(allowed=False, limit=decision.limit, remaining=0, reset_after=decision.reset_after,
+                        retry_after=min(window.rule.window_seconds, max(decision.retry_after, hold, 1)))
 
     def _fail_open(self, pk: str, window: Window) -> Decision:
         now_ms = epoch_ms(self._clock())
