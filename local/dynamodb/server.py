@@ -18,10 +18,9 @@ from typing import Any
 
 from local.dynamodb.store import Store
 from local.dynamodb.values import DynamoError
-from local.dynamodb.wire import parse_request
+from local.dynamodb.wire import ERROR_TYPE_PREFIX, error_body, parse_request
 from local.httpserver import HttpServer, Limits, Request, Response
 
-_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 _TARGET_PREFIX = "DynamoDB_20120810."
 # DynamoDB caps a request at 16 MB (BatchWriteItem); head limits and timeouts are local safety bounds.
 LIMITS = Limits(max_url=16 * 1024, max_head=64 * 1024, max_body=16 * 1024 * 1024, idle_timeout=300.0)
@@ -42,13 +41,10 @@ def execute(store: Store, target: str | None, body: bytes) -> tuple[int, bytes]:
         result = store.handle(target[len(_TARGET_PREFIX):], parse_request(body))
         return 200, json.dumps(result, separators=(",", ":"), default=_json_default).encode()
     except DynamoError as error:
-        payload: dict[str, Any] = {"__type": _PREFIX + error.code, "message": error.message}
-        if error.item is not None:
-            payload["Item"] = error.item
-        return error.status, json.dumps(payload, separators=(",", ":")).encode()
+        return error.status, json.dumps(error_body(error), separators=(",", ":")).encode()
     except Exception as error:  # a bug here must still answer, and say where to look
         _log.exception("local DynamoDB failed on %s", target)
-        payload = {"__type": _PREFIX + "InternalServerError", "message": f"{type(error).__name__}: {error}"}
+        payload = {"__type": ERROR_TYPE_PREFIX + "InternalServerError", "message": f"{type(error).__name__}: {error}"}
         return 500, json.dumps(payload).encode()
 
 
@@ -78,7 +74,7 @@ def protocol_error(status: int, message: str) -> Response:
 
 
 def _error_body(code: str, message: str) -> bytes:
-    return json.dumps({"__type": _PREFIX + code, "message": message}, separators=(",", ":")).encode()
+    return json.dumps({"__type": ERROR_TYPE_PREFIX + code, "message": message}, separators=(",", ":")).encode()
 
 
 def _answer(status: int, payload: bytes) -> Response:

@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.bench.scale.transport import StoreClient
 from local.dynamodb.heat import HeatMap
-from local.dynamodb.store import Store
 from shared.dynamodb import DynamoDBClient, DynamoDBError
 from shared.errors import ServiceUnavailable
 from shared.protection.backoff import is_hot_key, is_throttling
@@ -75,31 +73,14 @@ def test_a_key_throttled_for_itself_is_rejected_not_failed_open(throttle: Thrott
     assert limiter.hit("default", RULE, FLOODER).allowed
 
 
-@pytest.fixture(params=["moto", "fast"])
-def table_wide(request: pytest.FixtureRequest,
-               throttling_engine: ThrottlingEngine) -> Iterator[tuple[Any, HeatMap, str]]:
-    """A client whose whole RateLimitTable is throttled (a table-level reason: not one hot key).
-
-    moto over HTTP; the fast engine in this process, through the same client code (StoreClient): its HTTP layer
-    (local/dynamodb/server.py) does not send ThrottlingReasons yet, so over HTTP every throttle reads as a hot key.
-    """
-    if request.param == "moto":
-        if throttling_engine.kind != "moto":
-            pytest.skip("one moto run is enough")
-        with throwaway_table(throttling_engine.url, hash_key_table("WideTable")) as name:
-            throttling_engine.heat.limit(name, writes=0, scope="table")
-            client = hot_path_client(throttling_engine.url)
-            yield client, throttling_engine.heat, name
-            client.close()
-            throttling_engine.heat.clear()
-        return
-    if throttling_engine.kind != "fast":
-        pytest.skip("one in-process run is enough")
-    heat = HeatMap()
-    store = Store(heat=heat)
-    store.handle("CreateTable", hash_key_table("WideTable"))
-    heat.limit("WideTable", writes=0, scope="table")
-    yield StoreClient(store), heat, "WideTable"
+@pytest.fixture
+def table_wide(throttle: ThrottlingEngine) -> Iterator[tuple[Any, HeatMap, str]]:
+    """A client whose whole table is throttled (a table-level reason in the error: not one hot key)."""
+    with throwaway_table(throttle.url, hash_key_table("WideTable")) as name:
+        throttle.heat.limit(name, writes=0, scope="table")
+        client = hot_path_client(throttle.url)
+        yield client, throttle.heat, name
+        client.close()
 
 
 def test_a_table_throttled_as_a_whole_fails_open_like_an_unreachable_one(table_wide: Any) -> None:
