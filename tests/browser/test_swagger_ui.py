@@ -40,7 +40,7 @@ def execute(driver: webdriver.Chrome, block: WebElement, body: dict[str, Any] | 
     if body is not None:
         editor = block.find_element(By.CSS_SELECTOR, "textarea.body-param__text")
         editor.clear()
-        editor.send_keys(json.dumps(body))
+        editor.send_keys(json.dumps(body, separators=(",", ":")))
     block.find_element(By.CSS_SELECTOR, "button.execute").click()
     status_cell = WebDriverWait(driver, WAIT).until(
         lambda d: block.find_element(By.CSS_SELECTOR, ".live-responses-table tbody .response-col_status"))

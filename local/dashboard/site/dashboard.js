@@ -71,13 +71,15 @@ function start(token) {
         data(`/metrics?minutes=${LATENCY_MINUTES}`, token),
         reader.read(),
       ]);
-      const label = new Date().toLocaleTimeString();
+      const label = new Date().toLocaleTimeString([], { hour12: false });
       if (step) recent.add(step.seconds, step.counts);
       const rates = recent.perMinute();
       showRoutes(charts, rates, latest, recent.covered());
-      pushPoint(charts.classes, label, STATUS_CLASSES.map((cls) => sumClass(rates, cls)));
+      const measured = recent.covered() > 0; // no rate before a second reading: a gap, not a zero
+      const rate = (value) => (measured ? value : null);
+      pushPoint(charts.classes, label, STATUS_CLASSES.map((cls) => rate(sumClass(rates, cls))));
       pushPoint(charts.latency, label, ["p50", "p95", "p99"].map((p) => latest.requests.latency_ms[p]));
-      pushPoint(charts.limits, label, [rates.get("rejected") || 0, rates.get("fail_open") || 0]);
+      pushPoint(charts.limits, label, [rate(rates.get("rejected") || 0), rate(rates.get("fail_open") || 0)]);
       showBreakers(health);
       $("health").textContent = health.status;
       $("health").className = `badge ${health.status}`;

@@ -18,7 +18,13 @@ function timeChart(id, series, yTitle) {
       labels: [],
       datasets: series.map(([key, label]) => ({ label, data: [], borderColor: COLOURS[key], backgroundColor: COLOURS[key], spanGaps: true })),
     },
-    options: { animation: false, scales: { y: { beginAtZero: true, title: { display: true, text: yTitle } } } },
+    options: {
+      animation: false,
+      scales: {
+        x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+        y: { beginAtZero: true, title: { display: true, text: yTitle } },
+      },
+    },
   });
 }
 
@@ -34,7 +40,10 @@ export function makeCharts() {
     options: {
       indexAxis: "y",
       animation: false,
-      scales: { x: { stacked: true, beginAtZero: true, title: { display: true, text: "requests per minute" } }, y: { stacked: true } },
+      scales: {
+        x: { stacked: true, beginAtZero: true, title: { display: true, text: "requests per minute" } },
+        y: { stacked: true, ticks: { autoSkip: false } }, // every route named
+      },
     },
   });
   return {
