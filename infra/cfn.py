@@ -9,6 +9,7 @@ infrastructure tests (which evaluate the Conditions of the SAM-transformed templ
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
 class Resolver:
     """Evaluates intrinsic functions against template parameters and local resource values."""
 
-    def __init__(self, template: dict[str, Any], base_dir: Path, region: str) -> None:
+    def __init__(self, template: dict[str, Any], base_dir: Path, region: str,
+                 parameters: Mapping[str, str] | None = None) -> None:
         self.template = template
         self.base_dir = base_dir
         self.resources: dict[str, Any] = template.get("Resources") or {}
@@ -74,8 +76,13 @@ class Resolver:
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": _NO_VALUE,
         }
-        for name, spec in (template.get("Parameters") or {}).items():
+        declared = template.get("Parameters") or {}
+        for name, spec in declared.items():
             self.params[name] = (spec or {}).get("Default", "")
+        for name, value in (parameters or {}).items():  # a deploy's parameter values (sam --parameter-overrides)
+            if name not in declared:
+                raise TemplateError(f"the template has no parameter {name!r}")
+            self.params[name] = value
         self.conditions: dict[str, Any] = template.get("Conditions") or {}
         self._cond_cache: dict[str, bool] = {}
 

@@ -23,6 +23,7 @@ import boto3
 from infra.dynamodb_tables import create_tables
 from local.postgres import PostgresCluster, PostgresError, accessible_by_postgres, port_is_free, require_binaries
 from local.processes import REPO, ChildProcess, StackError, wait_http
+from shared.cors import parse_allowed_origins
 from shared.settings import MIN_JWT_SECRET_BYTES, Settings, env_name, rate_limit_env
 
 TEMPLATE = REPO / "template.yaml"
@@ -127,6 +128,7 @@ class Stack:
         if cfg.port and not port_is_free(cfg.host, cfg.port):
             raise StackError(f"port {cfg.port} on {cfg.host} is already in use; stop what uses it or set PORT")
         self.jwt_secret()  # a short JWT_SECRET is refused before anything starts
+        self.cors_allow_origins()  # so is a malformed CORS_ALLOW_ORIGINS
         try:
             self._start_postgres()
             self._start_dynamodb()
@@ -237,6 +239,21 @@ class Stack:
             write_private(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
 
+    def cors_allow_origins(self) -> str:
+        """CORS_ALLOW_ORIGINS (make run's environment, or a test's extra_env), checked, in the canonical form the
+        template parameter CorsAllowOrigins takes ("" = CORS off)."""
+        given = {**self.config.function_settings, **self.config.extra_env}.get("CORS_ALLOW_ORIGINS", "")
+        try:
+            return ",".join(parse_allowed_origins(given))
+        except ValueError as exc:
+            raise StackError(f"CORS_ALLOW_ORIGINS: {exc}") from exc
+
+    def template_parameters(self) -> dict[str, str]:
+        """Parameter values for the gateway, as a deploy would give them: the origins for the preflight mocks and
+        the gateway responses (the functions get the same value from the template and from their environment)."""
+        origins = self.cors_allow_origins()
+        return {"CorsAllowOrigins": origins} if origins else {}
+
     def function_env(self) -> dict[str, str]:
         return {
             # The template's default is verify-full (RDS requires TLS); the local cluster has none. DB_SSL_MODE
@@ -248,6 +265,7 @@ class Stack:
             **FAKE_AWS_ENV,
             **self.config.function_settings,
             **self.config.extra_env,
+            "CORS_ALLOW_ORIGINS": self.cors_allow_origins(),
         }
 
     def _start_gateway(self) -> None:
@@ -260,6 +278,9 @@ class Stack:
             command += ["--openapi", str(self.config.openapi)]
         if self.config.dashboard is not None:
             command += ["--site", f"{DASHBOARD_PREFIX}={self.config.dashboard}"]
+        parameters = [f"{name}={value}" for name, value in self.template_parameters().items()]
+        if parameters:
+            command += ["--parameter-overrides", *parameters]
         self._gateway = ChildProcess("gateway", command, self._child_env(), self.config.log, ready=_READY)
         self.base_url = self._gateway.wait_ready(60).group(1)
 

@@ -1,4 +1,4 @@
-"""CLI: python -m local.gateway --template FILE [--host H] [--port P] [--env-file F]."""
+"""CLI: python -m local.gateway --template FILE [--host H] [--port P] [--env-file F] [--parameter-overrides K=V ...]."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")), help="0 = any free port")
     p.add_argument("--env-file", "-n", help="SAM env-vars JSON: {Parameters: {...}, FunctionId: {...}}")
+    p.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="template parameter values, as `sam local start-api --parameter-overrides` (shorthand form)")
     p.add_argument(
         "--max-workers",
         type=int,
@@ -64,6 +66,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def parameter_overrides(pairs: list[str]) -> dict[str, str]:
+    """`Key=Value` pairs (the value may hold commas and `=`); a pair without `=` is refused."""
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--parameter-overrides: expected KEY=VALUE, got {pair!r}")
+        values[name] = value
+    return values
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     overrides = {}
@@ -74,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                                                       "max_pipelined") if getattr(args, name) is not None}
     config = GatewayConfig.from_env(
         args.template,
+        parameters=parameter_overrides(args.parameter_overrides),
         host=args.host,
         port=args.port,
         env_overrides=overrides,

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-from infra.sam_app import ApiSpec, App, load_app
+from infra.sam_app import MOCK, ApiSpec, App, load_app
 from local.httpserver import HttpServer, Limits, Request, Response
 from local.loopthread import LoopThread
 
+from .cors import Preflights
 from .docs import PREFIX as DOCS_PREFIX
 from .docs import DocsSite
 from .events import build_event
@@ -43,6 +44,7 @@ class GatewayConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameter values (--parameter-overrides)
     max_workers: int = 4
     eager: bool = False
     integration_timeout: float = 29.0
@@ -91,8 +93,9 @@ def overrides_for(env_file: dict[str, Any], spec_id: str, spec_name: str) -> dic
 class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
-        self.app: App = load_app(config.template)
-        self.router = Router(self.app.routes)
+        self.app: App = load_app(config.template, parameters=config.parameters)
+        self.preflights = Preflights(self.app)
+        self.router = Router(self.app.routes + self.preflights.routes)
         self.default_api = self.app.default_api()
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.pools: dict[str, FunctionPool] = {}
@@ -121,6 +124,8 @@ class Gateway:
         out = self.config.stdout()
         for line in self.mount_lines():
             out.write(line + "\n")
+        if self.preflights.routes:
+            out.write(f"CORS: OPTIONS answered by the gateway on {len(self.preflights.routes)} paths\n")
         if self.docs is not None:
             out.write(f"API docs at http://{self.config.host}:{self.port}{DOCS_PREFIX}\n")
         for site in self.sites:
@@ -195,6 +200,13 @@ class Gateway:
         exchange.match = match
         route = match.route
         api = self.app.apis[route.api]
+        if route.integration == MOCK:
+            return self.preflights.respond(route, self._facts(api, exchange))
+        return await self._proxy(exchange, match, api)
+
+    async def _proxy(self, exchange: Exchange, match: Match, api: ApiSpec) -> Response:
+        """A Lambda proxy integration: the event to the function, its result (or failure) to the client."""
+        req, route = exchange.request, match.route
         event = build_event(
             method=req.method,
             raw_path=req.path,
@@ -220,10 +232,14 @@ class Gateway:
             self._log_error(route.function, exchange.request_id, f"Malformed Lambda proxy response: {exc}")
             return self._gateway_response("INTEGRATION_FAILURE", api, exchange)
 
+    @classmethod
+    def _gateway_response(cls, kind: str, api: ApiSpec, exchange: Exchange) -> Response:
+        return gateway_response(kind, api, cls._facts(api, exchange))
+
     @staticmethod
-    def _gateway_response(kind: str, api: ApiSpec, exchange: Exchange) -> Response:
+    def _facts(api: ApiSpec, exchange: Exchange) -> RequestFacts:
         req, match = exchange.request, exchange.match
-        facts = RequestFacts(
+        return RequestFacts(
             request_id=exchange.request_id,
             method=req.method,
             path=req.path,
@@ -235,7 +251,6 @@ class Gateway:
             path_parameters=match.path_parameters if match is not None else None,
             resource_path=match.route.path if match is not None else None,
         )
-        return gateway_response(kind, api, facts)
 
     def _log_error(self, function: str, request_id: str, detail: str) -> None:
         err = self.config.stderr()
@@ -274,7 +289,7 @@ class Exchange:
 
     @property
     def function(self) -> str | None:
-        return self.match.route.function if self.match is not None else None
+        return self.match.route.function or None if self.match is not None else None
 
 
 # -- embedding API ---------------------------------------------------------------------
@@ -309,7 +324,7 @@ def start_in_thread(
 ) -> GatewayHandle:
     """Start a gateway on its own event loop thread; returns once it is listening.
 
-    `options` are GatewayConfig fields (max_workers, eager, integration_timeout, reload,
+    `options` are GatewayConfig fields (parameters, max_workers, eager, integration_timeout, reload,
     header_timeout, idle_timeout, max_connections, max_pipelined, stdout, stderr); unset ones
     come from the GATEWAY_* environment variables.
     """

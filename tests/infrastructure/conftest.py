@@ -39,6 +39,9 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "observed": {"AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alerts", "ManageApiGatewayAccount": "true",
                  "ApiThrottlingRateLimit": "50", "ApiThrottlingBurstLimit": "75"},
     "no_migrations": {"RunMigrationsOnDeploy": "false"},
+    "cors_origin": {"CorsAllowOrigins": "https://shop.example"},
+    "cors_list": {"CorsAllowOrigins": "https://shop.example,http://localhost:5500"},
+    "cors_any": {"CorsAllowOrigins": "*"},
 }
 
 

@@ -9,7 +9,7 @@ from validation wraps the resolver instead, as small steps with one job each:
    `RateLimits`: a request that would fail validation still spends budget (malformed floods are
    limited too), and every response carries X-RateLimit-*;
 3. `refusal`: checks of the raw request a route never sees (body size, content type, binary body);
-4. `finish`: headers on the response, one access log line, request metrics.
+4. `finish`: headers on the response (X-Request-ID, X-RateLimit-*, CORS), one access log line, request metrics.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
+from shared.cors import cors_headers
 from shared.dependencies import dependencies
 from shared.envelope import proxy_failure
 from shared.errors import ApiError, PayloadTooLarge, RateLimitExceeded, ValidationFailed
@@ -83,7 +84,8 @@ def add_headers(result: ProxyResult, headers: dict[str, str]) -> None:
 
 
 def finish(event: Event, result: ProxyResult, decision: Decision, rid: str, started: float) -> None:
-    add_headers(result, {"X-Request-ID": rid, **decision.headers()})
+    cors = cors_headers(dependencies().settings.cors_allow_origins, header(event, "Origin"))
+    add_headers(result, {"X-Request-ID": rid, **decision.headers(), **cors})
     latency_ms = (time.perf_counter() - started) * 1000
     status = int(result.get("statusCode") or 500)
     logger.info("request", extra={"status": status, "route": event.get("resource"),

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.cors import parse_allowed_origins
+
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 MIN_JWT_SECRET_BYTES = 32  # HS256 keys shorter than the hash output weaken it (RFC 7518, section 3.2)
 
@@ -70,6 +72,8 @@ class Settings(BaseModel):
     circuit_breaker_failure_threshold: Annotated[int, Field(ge=1)] = 5
     circuit_breaker_reset_timeout: Annotated[float, Field(gt=0)] = 30.0
     max_body_bytes: Annotated[int, Field(ge=1)] = 1024 * 1024
+    # Browser origins whose pages may read the responses (CORS_ALLOW_ORIGINS: "", one, a comma-separated list, or *).
+    cors_allow_origins: tuple[str, ...] = ()
     metrics_flush_seconds: Annotated[float, Field(ge=0)] = 1.0
 
     @field_validator("rate_limits", mode="before")
@@ -83,6 +87,11 @@ class Settings(BaseModel):
     @classmethod
     def _split_names(cls, value: object) -> object:
         return tuple(name.strip() for name in value.split(",") if name.strip()) if isinstance(value, str) else value
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        return parse_allowed_origins(value) if isinstance(value, str) else value
 
     @property
     def breaker_name(self) -> str:
