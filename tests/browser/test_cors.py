@@ -8,6 +8,7 @@ browser refuses the answers (fetch rejects with a TypeError), although the API d
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -26,6 +27,13 @@ def call(driver: webdriver.Chrome, url: str, **options: Any) -> dict[str, Any]:
     return seen
 
 
+def access_log(stack: Stack) -> list[dict[str, Any]]:
+    """The gateway's access-log lines so far (tests/e2e's stack writes its children's output to stack.log)."""
+    lines = (stack.config.state_dir / "stack.log").read_text().splitlines()
+    entries = [json.loads(line) for line in lines if line.startswith('{"timestamp"') and '"requestId"' in line]
+    return [{key: entry.get(key) for key in ("method", "path", "status", "function")} for entry in entries]
+
+
 def test_an_allowed_origin_reads_a_created_order_and_every_error(browser: webdriver.Chrome, stack: Stack,
                                                                  origins: Origins, account: Account) -> None:
     api = stack.base_url
@@ -33,7 +41,9 @@ def test_an_allowed_origin_reads_a_created_order_and_every_error(browser: webdri
     browser.get(f"{origins.allowed.origin}/cors.html")
     # When it creates an order with a bearer token and a JSON body (a preflighted request)
     created = call(browser, f"{api}/v1/orders", method="POST", token=account.token, body=ORDER)
-    # Then the preflight passed and the 201, its body and its exposed headers are readable
+    # Then the browser sent a preflight, which the gateway answered itself
+    assert {"method": "OPTIONS", "path": "/v1/orders", "status": 200, "function": None} in access_log(stack)
+    # And it passed: the 201, its body and its exposed headers are readable
     assert created.get("status") == 201, created
     assert created["body"]["data"]["order"]["status"] == "created"
     assert created["headers"]["X-Request-ID"]
