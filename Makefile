@@ -110,15 +110,20 @@ clean:
 # --- Browser tests (issue 15): Debian's headless Chromium and chromedriver, driven by Selenium ---------
 # Installed with apt-get when missing (root, or sudo); a no-op when both are there. The tests point Selenium
 # at these two files, so Selenium Manager never downloads a browser or a driver.
+# npm too when it is missing: the dashboard test needs the vendored chart library.
 BROWSER_PACKAGES := chromium chromium-driver fonts-liberation
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	    --no-install-recommends $(BROWSER_PACKAGES); fi
+	@missing="$(BROWSER_PACKAGES)"; \
+	if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then missing=""; fi; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) \
+	  apt-get install -y -qq --no-install-recommends $$missing; fi
 
-# Screenshots of each page go to artifacts/browser/ (git-ignored; CI keeps the folder).
-test-browser: install browser-deps  ## CORS from another origin, Swagger UI and the dashboard in headless Chromium
+# Screenshots of each page go to artifacts/browser/ (git-ignored; CI keeps the folder). The browser first, so
+# `install` finds npm for the dashboard's chart library.
+test-browser: browser-deps  ## CORS from another origin, Swagger UI and the dashboard in headless Chromium
+	@$(MAKE) --no-print-directory install
 	RUN_BROWSER=1 $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 # --- Deployment paths (docker-compose.yml, LocalStack, sam local), API docs, sample events -------------

@@ -65,14 +65,15 @@ function start(token) {
 
   async function refresh() {
     try {
+      // A reading counts even when another call of this refresh fails: its growth is not read again.
+      const counted = reader.read().then((step) => step && recent.add(step.seconds, step.counts));
       // /health answers 503 with the same body when degraded: that is data too.
-      const [health, latest, step] = await Promise.all([
+      const [health, latest] = await Promise.all([
         call("/health").then(({ status, json }) => (json?.data ? json.data : Promise.reject(new ApiError(status, json)))),
         data(`/metrics?minutes=${LATENCY_MINUTES}`, token),
-        reader.read(),
+        counted,
       ]);
       const label = new Date().toLocaleTimeString([], { hour12: false });
-      if (step) recent.add(step.seconds, step.counts);
       const rates = recent.perMinute();
       showRoutes(charts, rates, latest, recent.covered());
       const measured = recent.covered() > 0; // no rate before a second reading: a gap, not a zero
