@@ -22,6 +22,13 @@ from .responses import HttpResponse
 
 _PREFIX = re.compile(r"/_[A-Za-z0-9_-]+")
 INDEX = "index.html"
+# A site shares its origin with the API (a page may hold a token): it runs only its own files, is never framed,
+# and the browser takes each file for its declared type.
+SECURITY_HEADERS = [
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+]
 
 
 class SiteError(RuntimeError):
@@ -79,5 +86,5 @@ class StaticSite:
         if content_type.startswith("text/") or content_type == "application/javascript":
             content_type += "; charset=utf-8"
         # no-cache: a reload shows an edited page at once (revalidation is cheap on loopback).
-        return HttpResponse(200, [("Content-Type", content_type), ("Cache-Control", "no-cache")],
+        return HttpResponse(200, [("Content-Type", content_type), ("Cache-Control", "no-cache"), *SECURITY_HEADERS],
                             found.read_bytes())

@@ -89,6 +89,8 @@ def test_dashboard_shows_traffic_rates_latency_rejections_and_closed_breakers(
     states = {row.get_attribute("data-breaker"): row.find_elements(By.TAG_NAME, "td")[1].text for row in rows}
     assert states == {"orders": "closed", "users": "closed"}
     assert browser.find_element(By.ID, "health").text == "healthy"
+    # And nothing went wrong in the page (a script error, a file refused by the site's CSP)
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
     screenshot(browser, "dashboard")
 
 

@@ -55,6 +55,10 @@ def test_files_of_the_folder_are_served_with_their_type(site_gw: GatewayHandle, 
     assert r.headers["Content-Type"] in (content_type, content_type.replace("text/javascript",
                                                                             "application/javascript"))
     assert r.text == body
+    # Same origin as the API: only the site's own files run, it is never framed, types are not sniffed
+    assert r.headers["Content-Security-Policy"].startswith("default-src 'self';")
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert http.head(site_gw.url + path).status_code == 200
 
 
