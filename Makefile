@@ -83,7 +83,8 @@ test-infra: install $(SAM_VENV)/.installed  ## assertions on the SAM-transformed
 # (Metadata: checkov: skip, one reason each). --skip-download: no call to the vendor's platform.
 CHECKOV := $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --compact --quiet
 CHECKOV_VARIANT := CreateDatabase=true EnableSnapStart=true JwtSecretParameterName=app/jwt CreateXRayEndpoint=true \
-	ManageApiGatewayAccount=true AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:alerts UsersReservedConcurrency=10
+	ManageApiGatewayAccount=true AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:alerts UsersReservedConcurrency=10 \
+	CorsAllowOrigins=https://shop.example
 checkov: install $(CHECKOV_VENV)/.installed  ## IaC scan of template.yaml, default and CreateDatabase=true variants
 	$(CHECKOV) -f template.yaml
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
@@ -94,8 +95,14 @@ lint: install  ## ruff + mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy $(LINT_PATHS)
 
-sam-validate: $(SAM_VENV)/.installed
+# Linted twice: as is (CORS off), and in a copy whose CorsAllowOrigins default is a list (the Api's Cors and the
+# gateway responses' CORS headers switched on; cfn-lint also checks the value against the AllowedPattern).
+CORS_VARIANT := CorsAllowOrigins=https://shop.example,http://localhost:5500
+sam-validate: install $(SAM_VENV)/.installed
 	$(SAM) validate --lint --template template.yaml
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	  $(PY) -m infra.template_variant template.yaml $$tmp/template.yaml $(CORS_VARIANT) && \
+	  $(SAM) validate --lint --template $$tmp/template.yaml
 
 sam-build: $(SAM_VENV)/.installed
 	PATH="$(PY312_BIN):$$PATH" $(SAM) build --template template.yaml --build-dir .aws-sam/build
