@@ -16,9 +16,9 @@ PYTEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
 
 .PHONY: install run test test-unit test-integration test-e2e test-gateway lint sam-validate sam-build \
-        admin bench-gateway clean test-infra checkov
+        admin bench-gateway clean test-infra checkov dashboard-deps browser-deps test-browser
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed dashboard-deps
 
 $(VENV)/.installed: requirements-dev.txt constraints.txt layers/shared/requirements.txt layers/shared/requirements-tracing.txt layers/shared/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,19 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
+
+# The dashboard's chart library (/_dashboard), pinned with its integrity in local/dashboard/package-lock.json,
+# vendored into the page's folder at install time: nothing is fetched when the page runs. Without npm the
+# rest installs and the page says how to get its charts.
+DASHBOARD := local/dashboard
+CHART_JS := $(DASHBOARD)/site/vendor/chart.umd.js
+dashboard-deps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) -s --no-print-directory $(CHART_JS); \
+	else echo "npm not found: /_dashboard shows no charts until Node.js/npm is installed and make dashboard-deps runs"; fi
+
+$(CHART_JS): $(DASHBOARD)/package-lock.json $(DASHBOARD)/package.json
+	npm ci --prefix $(DASHBOARD) --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p $(@D) && cp $(DASHBOARD)/node_modules/chart.js/dist/chart.umd.js $@
 
 run: install  ## start Postgres, DynamoDB emulation, tables, migrations and the gateway on HOST:PORT
 	$(PY) -m local.runner
@@ -100,6 +113,25 @@ bench-gateway: install  ## requests/s, p50/p99 of the gateway on a no-I/O route 
 
 clean:
 	rm -rf .aws-sam .mypy_cache .ruff_cache
+
+# --- Browser tests (issue 15): Debian's headless Chromium and chromedriver, driven by Selenium ---------
+# Installed with apt-get when missing (root, or sudo); a no-op when both are there. The tests point Selenium
+# at these two files, so Selenium Manager never downloads a browser or a driver.
+# npm too when it is missing: the dashboard test needs the vendored chart library.
+BROWSER_PACKAGES := chromium chromium-driver fonts-liberation
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-deps:
+	@missing="$(BROWSER_PACKAGES)"; \
+	if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then missing=""; fi; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) \
+	  apt-get install -y -qq --no-install-recommends $$missing; fi
+
+# Screenshots of each page go to artifacts/browser/ (git-ignored; CI keeps the folder). The browser first, so
+# `install` finds npm for the dashboard's chart library.
+test-browser: browser-deps  ## CORS from another origin, Swagger UI and the dashboard in headless Chromium
+	@$(MAKE) --no-print-directory install
+	RUN_BROWSER=1 $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 # --- Deployment paths (docker-compose.yml, LocalStack, sam local), API docs, sample events -------------
 LOCALSTACK_ENDPOINT ?= http://localhost:4566

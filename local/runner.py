@@ -32,6 +32,8 @@ def main() -> int:
         print(f"ERROR: {exc}", file=sys.stderr, flush=True)
         return 2
     print(f"Postgres: {stack.database_url}\nDynamoDB: {stack.dynamodb_url}", flush=True)
+    for name, url in stack.page_urls().items():
+        print(f"{name}: {url}", flush=True)
     print(f"READY users-orders-api listening on {stack.base_url}  (Ctrl-C to stop)", flush=True)
     died = None
     while not stopping.wait(0.5):

@@ -27,6 +27,10 @@ from shared.cors import parse_allowed_origins
 from shared.settings import MIN_JWT_SECRET_BYTES, Settings, env_name, rate_limit_env
 
 TEMPLATE = REPO / "template.yaml"
+# The pages `make run` serves beside the API (issue 15): Swagger UI over openapi.json, and the dashboard.
+OPENAPI = REPO / "openapi.json"
+DOCS_PREFIX = "/_docs"  # fixed by local/gateway/docs.py
+DASHBOARD_PREFIX, DASHBOARD_SITE = "/_dashboard", REPO / "local" / "dashboard" / "site"
 _READY = re.compile(r"Gateway listening on (http://\S+)")
 FAKE_AWS_ENV = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
                 "AWS_DEFAULT_REGION": "us-east-1"}
@@ -76,6 +80,8 @@ class StackConfig:
     function_settings: dict[str, str] = field(default_factory=dict)  # from the environment, for every function
     extra_env: dict[str, str] = field(default_factory=dict)
     template: Path = TEMPLATE
+    openapi: Path | None = OPENAPI  # Swagger UI at /_docs; None = off
+    dashboard: Path | None = DASHBOARD_SITE  # the dashboard's folder, served at /_dashboard/; None = off
     log: IO[str] | None = None  # where child output goes; None = our stdout
 
     @classmethod
@@ -92,6 +98,7 @@ class StackConfig:
             jwt_secret=env.get("JWT_SECRET") or None,
             max_workers=int(env.get("GATEWAY_MAX_WORKERS", "2")),
             function_settings=function_settings(env),
+            openapi=Path(env["GATEWAY_OPENAPI"]).resolve() if env.get("GATEWAY_OPENAPI") else OPENAPI,
         )
 
 
@@ -267,11 +274,24 @@ class Stack:
         command = [sys.executable, "-m", "local.gateway", "--template", str(self.config.template),
                    "--host", self.config.host, "--port", str(self.config.port), "--env-file", str(env_file),
                    "--max-workers", str(self.config.max_workers)]
+        if self.config.openapi is not None:
+            command += ["--openapi", str(self.config.openapi)]
+        if self.config.dashboard is not None:
+            command += ["--site", f"{DASHBOARD_PREFIX}={self.config.dashboard}"]
         parameters = [f"{name}={value}" for name, value in self.template_parameters().items()]
         if parameters:
             command += ["--parameter-overrides", *parameters]
         self._gateway = ChildProcess("gateway", command, self._child_env(), self.config.log, ready=_READY)
         self.base_url = self._gateway.wait_ready(60).group(1)
+
+    def page_urls(self) -> dict[str, str]:
+        """The pages served beside the API, by name (for the banner)."""
+        pages = {}
+        if self.config.openapi is not None:
+            pages["API docs (Swagger UI)"] = f"{self.base_url}{DOCS_PREFIX}"
+        if self.config.dashboard is not None:
+            pages["Dashboard"] = f"{self.base_url}{DASHBOARD_PREFIX}/"
+        return pages
 
     def _child_env(self) -> dict[str, str]:
         path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))

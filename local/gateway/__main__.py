@@ -12,6 +12,7 @@ import sys
 from local.loopthread import new_event_loop
 
 from .server import GatewayConfig, serve
+from .sites import parse_site
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,6 +55,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("GATEWAY_OPENAPI") or None,
         help="OpenAPI file to serve with Swagger UI under /_docs (env GATEWAY_OPENAPI; default: off)",
     )
+    p.add_argument(
+        "--site",
+        action="append",
+        default=[],
+        metavar="PREFIX=DIR",
+        help="serve a folder of static pages under a reserved prefix, e.g. /_dashboard=local/dashboard/site "
+        "(repeatable; see local/gateway/sites.py)",
+    )
     return p.parse_args(argv)
 
 
@@ -87,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         integration_timeout=args.integration_timeout,
         reload=not args.no_reload,
         openapi=args.openapi,
+        sites=dict(parse_site(option) for option in args.site),
         **limits,
     )
     loop = new_event_loop()

@@ -1,7 +1,8 @@
-"""Optional API docs on the local gateway: an OpenAPI file and Swagger UI, served offline.
+"""API docs on the local gateway: an OpenAPI file and Swagger UI, served offline.
 
-Enabled only with `--openapi FILE` (or GATEWAY_OPENAPI), so the emulator stays generic. Everything
-lives under the reserved prefix `/_docs`; a template whose routes would live there is refused.
+Enabled with `--openapi FILE` (or GATEWAY_OPENAPI), so the emulator stays generic; `make run` passes
+the project's openapi.json. Everything lives under the reserved prefix `/_docs`; a template whose
+routes would live there is refused (sites.py, shared with the other static pages).
 The Swagger UI assets come from the `openapi-ui-bundles` package installed in the venv: no CDN.
 
     /_docs               Swagger UI
@@ -21,6 +22,7 @@ from openapi_ui_bundles.swagger_ui import static_path
 from infra.sam_app import Route
 
 from .responses import HttpResponse
+from .sites import SiteError, refuse_clashes, under
 
 PREFIX = "/_docs"
 SPEC_PATH = f"{PREFIX}/openapi.json"
@@ -48,7 +50,7 @@ window.ui = SwaggerUIBundle({{
 """
 
 
-class DocsError(RuntimeError):
+class DocsError(SiteError):
     """The docs cannot be served (missing file or assets, or a route under the prefix)."""
 
 
@@ -61,16 +63,17 @@ class DocsSite:
         self.spec_file = Path(spec_file)
         if not self.spec_file.is_file():
             raise DocsError(f"OpenAPI file not found: {self.spec_file}")
-        clashes = [r.path for r in routes if r.path == PREFIX or r.path.startswith(PREFIX + "/")]
-        if clashes:
-            raise DocsError(f"template routes under the reserved docs prefix {PREFIX}: {clashes}")
+        try:
+            refuse_clashes(PREFIX, routes)
+        except SiteError as exc:
+            raise DocsError(str(exc)) from exc
         self.assets = assets or swagger_ui_dir()
         # A fixed allow-list of files: request paths never reach the filesystem.
         self.asset_files = {p.name: p for p in self.assets.iterdir() if p.is_file() and p.suffix != ".html"}
 
     def respond(self, method: str, path: str, host: str | None) -> HttpResponse | None:
         """The docs response for this request, or None to let the gateway route it."""
-        if method not in ("GET", "HEAD") or not (path == PREFIX or path.startswith(PREFIX + "/")):
+        if method not in ("GET", "HEAD") or not under(PREFIX, path):
             return None
         if path in (PREFIX, PREFIX + "/"):
             return self._index()

@@ -3,7 +3,7 @@ HTTP/1.1 server (`local/httpserver.py`), plus the embedding API (`start_in_threa
 
 A little over 300 lines: the configuration, the request path and the embedding API are kept
 together because each is short and they share the Gateway object; the pieces with their own job
-(routing, events, responses, workers, docs) are modules of their own."""
+(routing, events, responses, workers, docs, static sites) are modules of their own."""
 
 from __future__ import annotations
 
@@ -23,12 +23,14 @@ from local.httpserver import HttpServer, Limits, Request, Response
 from local.loopthread import LoopThread
 
 from .cors import Preflights
+from .docs import PREFIX as DOCS_PREFIX
 from .docs import DocsSite
 from .events import build_event
 from .gateway_responses import RequestFacts, gateway_response
 from .reload import CodeWatcher
 from .responses import MalformedResponse, proxy_to_http
 from .routing import Match, Router
+from .sites import SiteError, StaticSite
 from .workers import FunctionPool, function_env
 
 # API Gateway quotas for REST APIs (README "Facts relied on"): URL length of a regional API,
@@ -49,6 +51,7 @@ class GatewayConfig:
     reload: bool = True
     reload_interval: float = 1.0
     openapi: str | None = None  # serve it and Swagger UI under /_docs (local/gateway/docs.py)
+    sites: dict[str, Path] = field(default_factory=dict)  # prefix -> folder of static pages (sites.py)
     header_timeout: float = GATEWAY_LIMITS.header_timeout
     idle_timeout: float = GATEWAY_LIMITS.idle_timeout
     max_connections: int = GATEWAY_LIMITS.max_connections
@@ -104,6 +107,9 @@ class Gateway:
         self.port = config.port
         self.watcher: CodeWatcher | None = None
         self.docs = DocsSite(config.openapi, self.app.routes) if config.openapi else None
+        if self.docs is not None and DOCS_PREFIX in config.sites:
+            raise SiteError(f"{DOCS_PREFIX} is the API docs' prefix; choose another for the site")
+        self.sites = [StaticSite(prefix, folder, self.app.routes) for prefix, folder in config.sites.items()]
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -121,7 +127,9 @@ class Gateway:
         if self.preflights.routes:
             out.write(f"CORS: OPTIONS answered by the gateway on {len(self.preflights.routes)} paths\n")
         if self.docs is not None:
-            out.write(f"API docs at http://{self.config.host}:{self.port}/_docs\n")
+            out.write(f"API docs at http://{self.config.host}:{self.port}{DOCS_PREFIX}\n")
+        for site in self.sites:
+            out.write(f"Site {site.folder} at http://{self.config.host}:{self.port}{site.prefix}/\n")
         out.write(f"Gateway listening on http://{self.config.host}:{self.port}\n")
         out.flush()
 
@@ -155,15 +163,15 @@ class Gateway:
 
     # -- request handling ----------------------------------------------------------------
     async def serve(self, req: Request) -> Response:
-        """One request: /_docs when served, else API Gateway; one access-log line either way,
+        """One request: /_docs or a static site when served, else API Gateway; one access-log line either way,
         written after the answer (call_soon runs once the server has written it), so the log's
         pipe never delays a client."""
         log = self.loop.call_soon
         started = time.perf_counter()
-        docs = self.docs.respond(req.method, req.path, req.header("host")) if self.docs is not None else None
-        if docs is not None:
-            log(self.access_log, Exchange(req, "", time.time()), docs.status, started)
-            return docs
+        page = self.page(req)
+        if page is not None:
+            log(self.access_log, Exchange(req, "", time.time()), page.status, started)
+            return page
         exchange = Exchange(req, str(uuid.uuid4()), time.time())
         try:
             response = await self.handle(exchange)
@@ -173,6 +181,13 @@ class Gateway:
         response.headers.append(("x-amzn-RequestId", exchange.request_id))
         log(self.access_log, exchange, response.status, started)
         return response
+
+    def page(self, req: Request) -> Response | None:
+        """The docs' or a static site's answer when the request is theirs (GET/HEAD under their prefix)."""
+        found = self.docs.respond(req.method, req.path, req.header("host")) if self.docs is not None else None
+        for site in self.sites:
+            found = found or site.respond(req.method, req.path, req.query)
+        return found
 
     async def handle(self, exchange: Exchange) -> Response:
         req = exchange.request

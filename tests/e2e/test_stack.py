@@ -75,3 +75,47 @@ def test_make_runs_environment_reaches_the_functions(tmp_path) -> None:  # type:
     finally:
         runner.send_signal(signal.SIGINT)
         runner.wait(30)
+
+
+def test_make_run_serves_the_api_docs_and_the_dashboard_and_prints_where(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from local.postgres import free_port
+    from local.stack import REPO
+
+    # Given `make run` (the runner) with nothing set about docs or dashboard
+    env = {**os.environ, "STATE_DIR": str(tmp_path / "state"), "PORT": str(free_port()), "PG_PORT": str(free_port()),
+           "DYNAMODB_PORT": str(free_port())}
+    env.pop("GATEWAY_OPENAPI", None)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state").chmod(0o755)
+    runner = subprocess.Popen([sys.executable, "-m", "local.runner"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        assert runner.stdout is not None
+        banner = []
+        for line in runner.stdout:
+            banner.append(line.strip())
+            if line.startswith("READY users-orders-api listening on "):
+                break
+        base = banner[-1].split()[4]
+        # Then the banner says where the docs page and the dashboard are, before the ready line
+        assert f"API docs (Swagger UI): {base}/_docs" in banner
+        assert f"Dashboard: {base}/_dashboard/" in banner
+        # And Swagger UI is there, over the project's openapi.json with this gateway as its first server
+        page = requests.get(f"{base}/_docs", timeout=10)
+        assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text
+        document = requests.get(f"{base}/_docs/openapi.json", timeout=10).json()
+        assert document["servers"][0]["url"] == base
+        assert "/v1/orders" in document["paths"]
+        # And so is the dashboard with its scripts
+        dashboard = requests.get(f"{base}/_dashboard/", timeout=10)
+        assert dashboard.status_code == 200 and 'src="dashboard.js"' in dashboard.text
+        for script in ("dashboard.js", "rates.js", "views.js"):
+            assert requests.get(f"{base}/_dashboard/{script}", timeout=10).status_code == 200, script
+    finally:
+        runner.send_signal(signal.SIGINT)
+        runner.wait(30)
