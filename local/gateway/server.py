@@ -1,7 +1,7 @@
 """The gateway: routing, events, workers and API Gateway's own responses behind the shared
 HTTP/1.1 server (`local/httpserver.py`), plus the embedding API (`start_in_thread`).
 
-A little over 300 lines: the configuration, the request path and the embedding API are kept
+About 350 lines: the configuration, the request path and the embedding API are kept
 together because each is short and they share the Gateway object; the pieces with their own job
 (routing, events, responses, workers, docs, static sites) are modules of their own."""
 
