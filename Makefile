@@ -176,14 +176,14 @@ SOAK_SECONDS ?= 600
 
 bench: install  ## project vs seed_flask side by side (wrk), then cold starts and DynamoDB calls/request
 	$(PY) -m local.bench.mix $(BENCH_ARGS)
-	PATH="$(PY312_BIN):$$PATH" $(PY) -m local.bench.coldstart
+	PATH="$(PY312_BIN):$$PATH" $(PY) -m local.bench.coldstart --tracing
 	$(PY) -m local.bench.calls
 
 bench-calls: install
 	$(PY) -m local.bench.calls
 
 bench-coldstart: install  ## cold starts through the gateway, and of the sam-built artefacts under python3.12
-	PATH="$(PY312_BIN):$$PATH" $(PY) -m local.bench.coldstart
+	PATH="$(PY312_BIN):$$PATH" $(PY) -m local.bench.coldstart --tracing
 
 soak: install  ## steady load for SOAK_SECONDS (default 600): RSS and Postgres connections flat, zero 5xx
 	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m local.bench.soak

@@ -102,6 +102,9 @@ def gateway_cold_starts(stack: Stack, repeat: int) -> dict[str, tuple[list[float
 
 BUILD_DIR = Path(__file__).resolve().parents[2] / ".aws-sam" / "build"
 EVENTS = {"UsersFunction": "GetProfile", "OrdersFunction": "GetOrder", "MonitoringFunction": "Health"}
+# What Lambda adds to a traced function's environment (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ACTIVE_TRACING_ENV = {"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000", "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+                      "_X_AMZN_TRACE_ID": "Root=1-674a1b2c-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"}
 _INVOKE = """
 import json, sys, time
 started = time.perf_counter()
@@ -118,7 +121,8 @@ print("COLD", json.dumps({"import": (imported - started) * 1000, "first_call": (
 """
 
 
-def built_cold_starts(stack: Stack, python: str, repeat: int) -> dict[str, list[dict[str, float]]]:
+def built_cold_starts(stack: Stack, python: str, repeat: int,
+                      tracing: bool = False) -> dict[str, list[dict[str, float]]]:
     """Per function: runs of {import, first_call, total} ms from the sam-built artefacts under python3.12."""
     user = seed_user(stack.base_url, orders=1, label="built")
     app = load_app(TEMPLATE)
@@ -133,6 +137,8 @@ def built_cold_starts(stack: Stack, python: str, repeat: int) -> dict[str, list[
             env = function_env(app.functions[function], stack.function_env(), "us-east-1")
             env.pop("_GATEWAY_SYS_PATH")
             env["PYTHONPATH"] = os.pathsep.join(map(str, (code, layer, boto)))
+            if tracing:
+                env.update(ACTIVE_TRACING_ENV, LAMBDA_TASK_ROOT=str(code))
             runs = []
             for _ in range(repeat):
                 started = time.time()  # wall clock: compared with the child's, at its answer (not its exit)
@@ -152,8 +158,9 @@ def sample_event(function: str, token: str, order_id: str) -> str:
     return text.replace(TOKEN_PLACEHOLDER, token).replace(PATH_VALUES["order_id"], order_id)
 
 
-def print_built(results: dict[str, list[dict[str, float]]]) -> None:
-    print("\n| function (sam build, python3.12) | import ms | first call ms | start to answer ms: median (min-max) |")
+def print_built(results: dict[str, list[dict[str, float]]], label: str) -> None:
+    print(f"\n| function (sam build, python3.12, {label}) | import ms | first call ms | "
+          "start to answer ms: median (min-max) |")
     print("|---|---|---|---|")
     for function, runs in results.items():
         totals = [run["total"] for run in runs]
@@ -166,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--top", type=int, default=8)
+    parser.add_argument("--tracing", action="store_true", help="also measure the built functions with active tracing")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"interpreter start (python -c pass), best of {args.repeat}: {interpreter_start_ms(args.repeat):.0f} ms")
@@ -178,11 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     log = tempfile.NamedTemporaryFile("w", prefix="bench-cold-", suffix=".log", delete=False)  # noqa: SIM115
     stack, state = start_project({}, log)
     python312 = os.environ.get("PYTHON312") or shutil.which("python3.12") or ""
-    built: dict[str, list[dict[str, float]]] = {}
+    built: dict[str, dict[str, list[dict[str, float]]]] = {}
     try:
         colds = gateway_cold_starts(stack, args.repeat)
         if python312 and BUILD_DIR.exists():
-            built = built_cold_starts(stack, python312, args.repeat)
+            built["tracing off"] = built_cold_starts(stack, python312, args.repeat)
+            if args.tracing:
+                built["Tracer on (Tracing: Active)"] = built_cold_starts(stack, python312, args.repeat, tracing=True)
     finally:
         stop_project(stack, state)
     print("\n| function (route) | cold first response ms: median (min-max) | warm median ms | cold - warm |")
@@ -191,9 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         median = statistics.median(runs)
         print(f"| {function} ({TARGETS[function]}) | {median:.0f} ({min(runs):.0f}-{max(runs):.0f}) | "
               f"{warm:.0f} | {median - warm:.0f} |")
-    if built:
-        print_built(built)
-    else:
+    for label, results in built.items():
+        print_built(results, label)
+    if not built:
         print("\n(no sam build output or python3.12: run `make sam-build` for the Lambda-like measurement)")
     return 0
 
