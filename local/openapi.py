@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-from aws_lambda_powertools.event_handler.openapi.models import Server
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
 from infra.sam_app import load_app
+from shared.auth.principal import BEARER_SCHEME
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
@@ -38,6 +39,8 @@ DESCRIPTION = (
     "Users, JWT authentication and orders behind API Gateway (REST v1, Lambda proxy). Every body is "
     'JSON in an envelope: `{"success":true,"data":{...}}` or `{"success":false,"error":{"code","message"}}`.'
 )
+# Routes that authenticate declare `security=BEARER`; the scheme that names is defined once, here.
+SECURITY_SCHEMES = {BEARER_SCHEME: HTTPBearer(bearerFormat="JWT")}
 SERVERS: list[dict[str, Any]] = [
     {"url": "http://127.0.0.1:8080", "description": "Local gateway (`make run`)"},
     {"url": "http://127.0.0.1:3000", "description": "`sam local start-api`"},
@@ -73,7 +76,8 @@ def function_apps(template: Path) -> list[tuple[str, Any]]:
 
 def function_schema(tag: str, resolver: Any) -> dict[str, Any]:
     """One function's schema, tagged, without Powertools' FastAPI-style 422."""
-    generated = resolver.get_openapi_schema(title=TITLE, version=project_version())
+    generated = resolver.get_openapi_schema(title=TITLE, version=project_version(),
+                                            security_schemes=SECURITY_SCHEMES)
     schema: dict[str, Any] = generated.model_dump(mode="json", by_alias=True, exclude_none=True)
     for item in (schema.get("paths") or {}).values():
         for operation in item.values():
