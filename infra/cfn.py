@@ -30,7 +30,11 @@ class TemplateError(ValueError):
     """The template cannot be understood locally."""
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (its wheels do): ~8x faster on template.yaml, same documents.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     """SafeLoader that maps CloudFormation short forms (`!Ref x`) to long forms."""
 
 
@@ -44,7 +48,7 @@ def _construct_tag(loader: _Loader, tag_suffix: str, node: yaml.Node) -> dict[st
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return {key: value}
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.api import TEMPLATE, ApiClient
 from tests.support.postgres import external_url, migrate, throwaway_cluster
-from tests.support.users import SeededUser, make_user
+from tests.support.users import SeededUser, factory_engine, make_user
 
 # Fake credentials and region before anything creates a boto3 client.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -36,12 +36,10 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture
 def clean_database(database_url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    engine = create_engine(database_url)
-    with engine.begin() as connection:
+    with factory_engine(database_url).begin() as connection:
         connection.execute(text("TRUNCATE orders, users CASCADE"))
-    engine.dispose()
     yield database_url
 
 

@@ -12,6 +12,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from shared.dependencies import reset
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 DEFAULT_IP = "198.51.100.7"
+_template_app = cache(load_app)  # parsed once per session: every test's client reads the same template
 
 
 @dataclass
@@ -65,7 +67,7 @@ class ApiClient:
     """`client.post("/v1/users/login", json={...})` → ApiResponse, as through the gateway."""
 
     def __init__(self, env_overrides: dict[str, str], template: Path = TEMPLATE) -> None:
-        self.app = load_app(template)
+        self.app = _template_app(template)
         self.router = Router(self.app.routes)
         self.env_overrides = env_overrides
         self.source_ip = DEFAULT_IP

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import create_engine, insert
+from sqlalchemy import Engine, create_engine, insert
 
 from shared.auth.tokens import issue_token
 from shared.pg_schema import users
@@ -21,6 +22,12 @@ class SeededUser:
     token: str
 
 
+@cache
+def factory_engine(database_url: str) -> Engine:
+    """One engine per database for the factories; pre-ping because some tests restart the cluster."""
+    return create_engine(database_url, pool_pre_ping=True)
+
+
 def make_user(database_url: str, *, email: str | None = None, name: str = "Test User",
               roles: tuple[str, ...] = ("user",), password: str = DEFAULT_PASSWORD) -> SeededUser:
     """Insert a user and return it with a valid token (JWT_SECRET must be set in the env)."""
@@ -28,11 +35,9 @@ def make_user(database_url: str, *, email: str | None = None, name: str = "Test 
 
     email = (email or f"user-{uuid.uuid4().hex[:10]}@example.com").lower()
     password_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()  # cheap cost for tests
-    engine = create_engine(database_url)
-    with engine.begin() as connection:
+    with factory_engine(database_url).begin() as connection:
         user_id = connection.execute(
             insert(users).values(email=email, name=name, roles=list(roles), password_hash=password_hash)
             .returning(users.c.id)
         ).scalar_one()
-    engine.dispose()
     return SeededUser(id=user_id, email=email, roles=roles, token=issue_token(user_id, email, list(roles), 0))
