@@ -37,11 +37,16 @@ def table_definitions(template_path: str | Path, region: str = "us-east-1") -> l
     return definitions
 
 
-def create_tables(client: Any, template_path: str | Path, region: str = "us-east-1") -> list[str]:
-    """Create missing tables (existing ones are left as they are); returns the table names."""
+def create_tables(client: Any, template_path: str | Path, region: str = "us-east-1",
+                  definitions: list[dict[str, Any]] | None = None) -> list[str]:
+    """Create missing tables (existing ones are left as they are); returns the table names.
+
+    `definitions` (from table_definitions) saves parsing the template again when tables are created often.
+    """
     existing = set(client.list_tables().get("TableNames", []))
     names = []
-    for definition in table_definitions(template_path, region):
+    for parsed in definitions if definitions is not None else table_definitions(template_path, region):
+        definition = dict(parsed)
         ttl_attribute = definition.pop("TimeToLive", None)
         name = definition["TableName"]
         names.append(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -73,8 +74,15 @@ def engine_endpoint(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("dynamodb_endpoint" if request.param == "fast" else "moto_endpoint"))
 
 
+@pytest.fixture(scope="session")
+def template_tables() -> list[dict[str, Any]]:
+    from infra.dynamodb_tables import table_definitions
+
+    return table_definitions(TEMPLATE)
+
+
 @pytest.fixture
-def dynamodb(dynamodb_endpoint: str) -> Iterator[object]:
+def dynamodb(dynamodb_endpoint: str, template_tables: list[dict[str, Any]]) -> Iterator[object]:
     """Fresh, empty template tables; the functions' clients are rebuilt to point at them."""
     import boto3
 
@@ -84,7 +92,7 @@ def dynamodb(dynamodb_endpoint: str) -> Iterator[object]:
     client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
     for name in client.list_tables()["TableNames"]:
         client.delete_table(TableName=name)
-    create_tables(client, TEMPLATE)
+    create_tables(client, TEMPLATE, definitions=template_tables)
     reset()
     yield client
     reset()

@@ -1,18 +1,17 @@
 """`make admin` creates an admin, or promotes an existing user without touching the password."""
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from local.admin import upsert_admin
 from shared.dependencies import reset
 from shared.pg_schema import users
-from tests.support.users import make_user
+from tests.support.users import factory_engine, make_user
 
 
 def _row(database_url: str, email: str):  # type: ignore[no-untyped-def]
-    engine = create_engine(database_url)
+    engine = factory_engine(database_url)
     with engine.connect() as connection:
         row = connection.execute(select(users).where(users.c.email == email)).one()
-    engine.dispose()
     return row
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.api import ApiClient
-from tests.support.users import SeededUser
+from tests.support.users import SeededUser, factory_engine
 
 # The test client serialises bodies with json.dumps: floats like 19.99 are written exactly as typed,
 # and the resolver parses them back as Decimal.
@@ -26,10 +26,9 @@ def create(api: ApiClient, user: SeededUser, payload: dict[str, Any] | None = No
 
 
 def set_status(database_url: str, order_id: str, status: str) -> None:
-    engine = sa.create_engine(database_url)
+    engine = factory_engine(database_url)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE orders SET status = :s WHERE id = :i"), {"s": status, "i": order_id})
-    engine.dispose()
 
 
 

@@ -13,7 +13,7 @@ from orders_api import idempotency, logic
 from orders_api.models import OrderItemsRequest
 from shared.errors import ApiError, IdempotencyKeyInUse, ServiceUnavailable
 from tests.support.api import ApiClient
-from tests.support.users import SeededUser, make_user
+from tests.support.users import SeededUser, factory_engine, make_user
 
 BODY = '{"items":[{"product":"Laptop","quantity":1,"price":75000.00}]}'
 
@@ -26,10 +26,9 @@ def post(api: ApiClient, user: SeededUser, body: str, key: str | None) -> Any:
 
 
 def order_count(database_url: str) -> int:
-    engine = sa.create_engine(database_url)
+    engine = factory_engine(database_url)
     with engine.connect() as connection:
         count = int(connection.execute(sa.text("SELECT count(*) FROM orders")).scalar_one())
-    engine.dispose()
     return count
 
 

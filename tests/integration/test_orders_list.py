@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.api import ApiClient
-from tests.support.users import SeededUser, make_user
+from tests.support.users import SeededUser, factory_engine, make_user
 
 BASE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -23,11 +23,10 @@ def seed(
                         token=user.token)
     assert response.status == 201, response.body
     order_id: str = response.data["order"]["id"]
-    engine = sa.create_engine(database_url)
+    engine = factory_engine(database_url)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE orders SET created_at = :t, status = :s WHERE id = :i"),
                            {"t": BASE + timedelta(days=day), "s": status, "i": order_id})
-    engine.dispose()
     return order_id
 
 

@@ -16,7 +16,7 @@ from orders_api.models import STATUSES
 from shared.auth.principal import Principal
 from shared.errors import ApiError
 from tests.support.api import ApiClient
-from tests.support.users import SeededUser, make_user
+from tests.support.users import SeededUser, factory_engine, make_user
 
 LAPTOP = {"items": [{"product": "Laptop", "quantity": 1, "price": 75000.00}]}
 ALLOWED = {
@@ -38,10 +38,9 @@ def new_order(api: ApiClient, owner: SeededUser, database_url: str, status: str 
     response = api.post("/v1/orders", json=LAPTOP, token=owner.token)
     assert response.status == 201, response.body
     order_id: str = response.data["order"]["id"]
-    engine = sa.create_engine(database_url)
+    engine = factory_engine(database_url)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE orders SET status = :s WHERE id = :i"), {"s": status, "i": order_id})
-    engine.dispose()
     return order_id
 
 

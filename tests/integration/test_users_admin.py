@@ -7,12 +7,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import create_engine, func, insert, literal, select, text
+from sqlalchemy import func, insert, literal, select, text
 
 from shared.pg_schema import orders, users
 from tests.support import users as factories
 from tests.support.api import ApiClient
-from tests.support.users import make_user
+from tests.support.users import factory_engine, make_user
 
 USER_FIELDS = {"id", "email", "name", "roles", "created_at", "updated_at"}
 
@@ -171,12 +171,11 @@ def test_last_admin_cannot_be_demoted_or_deleted(api: ApiClient, admin: factorie
 
 
 def _someone_waits_on_a_lock(database_url: str) -> bool:
-    engine = create_engine(database_url)
+    engine = factory_engine(database_url)
     with engine.connect() as connection:
         waiting = connection.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )).scalar_one()
-    engine.dispose()
     return bool(waiting)
 
 
@@ -213,17 +212,16 @@ def test_concurrent_demotions_cannot_remove_every_admin(api: ApiClient, admin: f
         first.close()
         # And once the first commits, it sees the last admin and refuses
         assert second.result(timeout=10) == "conflict"
-    engine = create_engine(url)
+    engine = factory_engine(url)
     with engine.connect() as connection:
         admins = connection.execute(select(users.c.id).where(literal("admin") == func.any(users.c.roles))).all()
-    engine.dispose()
     assert [row.id for row in admins] == [other.id]
 
 
 def test_delete_user_cascades_to_orders(api: ApiClient, admin: factories.SeededUser) -> None:
     # Given a user with an order row
     (user,) = add_users(api, 1)
-    engine = create_engine(api.env_overrides["DATABASE_URL"])
+    engine = factory_engine(api.env_overrides["DATABASE_URL"])
     with engine.begin() as connection:
         connection.execute(insert(orders).values(user_id=user.id, total_amount=10,
                                                  items=[{"product": "x", "quantity": 1, "price": "10.00"}]))

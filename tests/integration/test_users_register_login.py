@@ -13,6 +13,7 @@ from shared.auth import passwords
 from shared.auth.tokens import decode_token
 from shared.pg_schema import users
 from tests.support.api import ApiClient
+from tests.support.users import factory_engine
 
 PASSWORD = "correct horse battery"
 USER_FIELDS = {"id", "email", "name", "roles", "created_at", "updated_at"}
@@ -23,10 +24,9 @@ def register(api: ApiClient, email: str = "ann@example.com", password: str = PAS
 
 
 def count_users(database_url: str) -> int:
-    engine = create_engine(database_url)
+    engine = factory_engine(database_url)
     with engine.connect() as connection:
         total = connection.execute(select(func.count()).select_from(users)).scalar_one()
-    engine.dispose()
     return int(total)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.support.api import ApiClient
-from tests.support.users import SeededUser
+from tests.support.users import SeededUser, factory_engine
 
 ORDER = {"items": [{"product": "Secret thing", "quantity": 1, "price": 10}]}
 
@@ -22,10 +22,9 @@ def test_every_order_route_hides_another_users_order(api: ApiClient, alice: Seed
     assert [(r.status, r.error["code"]) for r in answers] == [(404, "NOT_FOUND")] * 3
     assert api.delete(path, token=bob.token).status == 403  # delete is admin-only before any lookup
     # And the order is untouched in Postgres
-    engine = sa.create_engine(test_env["DATABASE_URL"])
+    engine = factory_engine(test_env["DATABASE_URL"])
     with engine.connect() as connection:
         row = connection.execute(sa.text("SELECT status, items FROM orders WHERE id = :i"), {"i": order["id"]}).one()
-    engine.dispose()
     assert row.status == "created" and row.items[0]["product"] == "Secret thing"
 
 
