@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Both cores (pytest-xdist): every test starts or shares its own servers on free ports, so the suite is
 # stable in parallel. `make test PYTEST_WORKERS=0` runs it in one process.
 PYTEST_WORKERS ?= 2
-XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS))
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist worksteal)
 
 .PHONY: install run test test-unit test-integration test-e2e test-gateway lint sam-validate sam-build \
         admin bench-gateway clean test-infra checkov dashboard-deps browser-deps test-browser
