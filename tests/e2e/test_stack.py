@@ -1,11 +1,21 @@
 """The local stack answers over HTTP the way the README says."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 
-from local.stack import Stack
+from local.postgres import free_port
+from local.stack import REPO, Stack
+
+READY = "READY users-orders-api listening on "
 
 
 def test_health_is_healthy_through_the_gateway(base_url: str) -> None:
@@ -43,55 +53,14 @@ def test_data_and_secret_survive_a_restart(stack: Stack) -> None:
     assert (stack.config.state_dir / "jwt_secret").stat().st_mode & 0o077 == 0
 
 
-def test_make_runs_environment_reaches_the_functions(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-    import re
-    import signal
-    import subprocess
-    import sys
-
-    from local.postgres import free_port
-    from local.stack import REPO
-
-    # Given `make run` (the runner) started with a documented setting in its environment
-    env = {**os.environ, "STATE_DIR": str(tmp_path / "state"), "PORT": str(free_port()), "PG_PORT": str(free_port()),
-           "DYNAMODB_PORT": str(free_port()), "RATE_LIMIT_DEFAULT": "7/60", "LOG_LEVEL": "WARNING"}
-    (tmp_path / "state").mkdir()
-    (tmp_path / "state").chmod(0o755)
-    runner = subprocess.Popen([sys.executable, "-m", "local.runner"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    try:
-        assert runner.stdout is not None
-        for line in runner.stdout:
-            ready = re.search(r"READY users-orders-api listening on (\S+)", line)
-            if ready:
-                break
-        else:
-            raise AssertionError("the runner never became ready")
-        # When a function answers
-        response = requests.get(f"{ready.group(1)}/health", timeout=15)
-        # Then it applied that limit, not the template's default
-        assert response.headers["X-RateLimit-Limit"] == "7"
-    finally:
-        runner.send_signal(signal.SIGINT)
-        runner.wait(30)
-
-
-def test_make_run_serves_the_api_docs_and_the_dashboard_and_prints_where(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    from local.postgres import free_port
-    from local.stack import REPO
-
-    # Given `make run` (the runner) with nothing set about docs or dashboard
-    env = {**os.environ, "STATE_DIR": str(tmp_path / "state"), "PORT": str(free_port()), "PG_PORT": str(free_port()),
-           "DYNAMODB_PORT": str(free_port())}
+@contextmanager
+def make_run(state: Path, **settings: str) -> Iterator[tuple[str, list[str]]]:
+    """`make run` (the runner) on free ports with `settings` in its environment: (base URL, banner lines)."""
+    env = {**os.environ, "STATE_DIR": str(state), "PORT": str(free_port()), "PG_PORT": str(free_port()),
+           "DYNAMODB_PORT": str(free_port()), **settings}
     env.pop("GATEWAY_OPENAPI", None)
-    (tmp_path / "state").mkdir()
-    (tmp_path / "state").chmod(0o755)
+    state.mkdir()
+    state.chmod(0o755)
     runner = subprocess.Popen([sys.executable, "-m", "local.runner"], cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
@@ -99,9 +68,28 @@ def test_make_run_serves_the_api_docs_and_the_dashboard_and_prints_where(tmp_pat
         banner = []
         for line in runner.stdout:
             banner.append(line.strip())
-            if line.startswith("READY users-orders-api listening on "):
+            if line.startswith(READY):
                 break
-        base = banner[-1].split()[4]
+        else:
+            raise AssertionError("the runner never became ready:\n" + "\n".join(banner[-20:]))
+        yield banner[-1][len(READY):].split()[0], banner
+    finally:
+        runner.send_signal(signal.SIGINT)
+        runner.wait(30)
+
+
+def test_make_runs_environment_reaches_the_functions(tmp_path: Path) -> None:
+    # Given `make run` (the runner) started with a documented setting in its environment
+    with make_run(tmp_path / "state", RATE_LIMIT_DEFAULT="7/60", LOG_LEVEL="WARNING") as (base, _banner):
+        # When a function answers
+        response = requests.get(f"{base}/health", timeout=15)
+        # Then it applied that limit, not the template's default
+        assert response.headers["X-RateLimit-Limit"] == "7"
+
+
+def test_make_run_serves_the_api_docs_and_the_dashboard_and_prints_where(tmp_path: Path) -> None:
+    # Given `make run` (the runner) with nothing set about docs or dashboard
+    with make_run(tmp_path / "state") as (base, banner):
         # Then the banner says where the docs page and the dashboard are, before the ready line
         assert f"API docs (Swagger UI): {base}/_docs" in banner
         assert f"Dashboard: {base}/_dashboard/" in banner
@@ -116,6 +104,3 @@ def test_make_run_serves_the_api_docs_and_the_dashboard_and_prints_where(tmp_pat
         assert dashboard.status_code == 200 and 'src="dashboard.js"' in dashboard.text
         for script in ("dashboard.js", "rates.js", "views.js"):
             assert requests.get(f"{base}/_dashboard/{script}", timeout=10).status_code == 200, script
-    finally:
-        runner.send_signal(signal.SIGINT)
-        runner.wait(30)
