@@ -5,11 +5,13 @@ from validation wraps the resolver instead, as small steps with one job each:
 
 1. `request_id`: the client's X-Request-ID when it is well-formed, else API Gateway's request id;
    put on every log line of the request, and on the response.
-2. the rate limit, decided first from the raw event's (httpMethod, resource), with the function's own
-   `RateLimits`: a request that would fail validation still spends budget (malformed floods are
-   limited too), and every response carries X-RateLimit-*;
+2. `rate_decision`: the rate limit, decided first from the raw event's (httpMethod, resource), with the
+   function's own `RateLimits`: a request that would fail validation still spends budget (malformed
+   floods are limited too), and every response carries X-RateLimit-*;
 3. `refusal`: checks of the raw request a route never sees (body size, content type, binary body);
-4. `finish`: headers on the response (X-Request-ID, X-RateLimit-*, CORS), one access log line, request metrics.
+4. the route, through the resolver; whatever still escapes it (an error inside one of its error handlers)
+   is a 500 in the envelope, never a bare Lambda error;
+5. `finish`: headers on the response (X-Request-ID, X-RateLimit-*, CORS), one access log line, request metrics.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from shared.cors import cors_headers
 from shared.dependencies import dependencies
 from shared.envelope import proxy_failure
 from shared.errors import ApiError, PayloadTooLarge, RateLimitExceeded, ValidationFailed
-from shared.logger import logger
+from shared.logger import log_unexpected, logger
 from shared.protection.rate_policy import RateLimits
 from shared.protection.sliding_window import Decision
 from shared.raw_event import Event, body_size, header, is_binary_body, is_json_content
@@ -66,6 +68,19 @@ def not_text(event: Event) -> ApiError | None:
 CHECKS: tuple[Check, ...] = (too_large, not_json, not_text)
 
 
+def rate_decision(rate_limits: RateLimits, event: Event) -> Decision:
+    """The limiter's answer for this request. The limiter fails open on DynamoDB errors itself; anything else
+    that breaks the key or the limiter (a misconfiguration) fails open too, logged, rather than the request."""
+    limit = rate_limits.for_event(event)
+    rule = limit.rule(dependencies().settings)
+    try:
+        return dependencies().limiter.hit(limit.name, rule, limit.key(event))
+    except Exception as error:  # fail open, as for an unreachable table
+        log_unexpected(error)
+        return Decision(allowed=True, limit=rule.limit, remaining=rule.limit - 1, reset_after=rule.window_seconds,
+                        failed_open=True)
+
+
 def refusal(event: Event, decision: Decision) -> ApiError | None:
     """Why this request gets no further than the guard, or None."""
     if not decision.allowed:
@@ -103,10 +118,13 @@ def request_guard(rate_limits: RateLimits) -> Callable[[Handler], Handler]:
         rid = request_id(event)
         logger.remove_keys(list(_REQUEST_KEYS))
         logger.append_keys(request_id=rid, method=event.get("httpMethod"), path=event.get("path"))
-        limit = rate_limits.for_event(event)
-        decision = dependencies().limiter.hit(limit.name, limit.rule(dependencies().settings), limit.key(event))
+        decision = rate_decision(rate_limits, event)
         refused = refusal(event, decision)
-        result = proxy_failure(refused) if refused is not None else handler(event, context)
+        try:
+            result = proxy_failure(refused) if refused is not None else handler(event, context)
+        except Exception as error:  # what escaped the resolver (its own error handlers included)
+            log_unexpected(error)
+            result = proxy_failure(ApiError())
         finish(event, result, decision, rid, started)
         return result
 
