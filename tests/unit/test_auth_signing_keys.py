@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared.auth.signing_keys import SigningKeys, SsmSigningKeys
+from shared.auth.signing_keys import REFRESH_RETRY_SECONDS, SigningKeys, SsmSigningKeys
 
 NAME = "users-orders/jwt-secret"
 V1 = "first-secret-value-long-enough-0123456789"
@@ -76,3 +76,43 @@ def test_a_short_secret_in_ssm_is_refused(ssm: Any) -> None:
     ssm.put_parameter(Name="short", Value="x" * 31, Type="SecureString")
     with pytest.raises(RuntimeError, match="shorter than 32 bytes"):
         SsmSigningKeys("short", max_age=0, grace=0, client=ssm).get()
+
+
+class Flaky:
+    """An SSM client that fails while `down` is set."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.down, self.calls = client, False, 0
+
+    def get_parameter(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.down:
+            raise ConnectionError("SSM unreachable")
+        return self.client.get_parameter(**kwargs)
+
+
+def test_a_failed_refresh_keeps_the_keys_in_hand_and_asks_again_later(ssm: Any) -> None:
+    # Given a warm container holding version 1, and SSM unreachable when its cache expires
+    clock = Clock(datetime.now(UTC).timestamp())
+    flaky = Flaky(ssm)
+    keys = SsmSigningKeys(NAME, max_age=300, grace=3600, client=flaky, clock=clock)
+    assert keys.get().current == V1
+    flaky.down = True
+    clock.now += 300
+    # When requests keep coming, then they are served with the keys in hand and SSM is not asked on each one
+    assert keys.get().current == V1
+    calls = flaky.calls
+    clock.now += REFRESH_RETRY_SECONDS - 1
+    assert keys.get().current == V1 and flaky.calls == calls
+    # And once SSM answers again, the next attempt picks up a rotation
+    rotate(ssm, V2)
+    flaky.down = False
+    clock.now += 1
+    assert keys.get().current == V2
+
+
+def test_without_keys_in_hand_an_unreachable_ssm_fails_the_request(ssm: Any) -> None:
+    flaky = Flaky(ssm)
+    flaky.down = True
+    with pytest.raises(ConnectionError):
+        SsmSigningKeys(NAME, max_age=300, grace=3600, client=flaky).get()

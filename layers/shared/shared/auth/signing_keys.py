@@ -8,7 +8,8 @@ container keeps what it read for at most `JWT_SECRET_CACHE_SECONDS`, so a rotate
 warm container within that time. For `JWT_SECRET_GRACE_SECONDS` after the current version was written
 (its LastModifiedDate), the previous version (`name:<version-1>`, SSM's version selector) is accepted
 too, so a rotation logs no one out at once. Every container derives the same pair from SSM, so cold and
-warm containers agree. https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-versions.html
+warm containers agree. A failed refresh keeps the keys already read (retried every
+REFRESH_RETRY_SECONDS): SSM being unreachable must not log everyone out. https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-versions.html
 
 Keys shorter than 32 bytes are refused (RFC 7518 section 3.2: an HS256 key must be at least as long as
 the hash output): from the environment at start-up (settings), from SSM when read.
@@ -23,7 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.logger import logger
 from shared.settings import MIN_JWT_SECRET_BYTES, Settings
+
+REFRESH_RETRY_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,16 @@ class SsmSigningKeys:
     def get(self) -> SigningKeys:
         now = self._clock()
         with self._lock:
-            if self._cached is None or now - self._cached[0] >= self.max_age:
-                self._cached = (now, self._read(now))
+            if self._cached is None:
+                self._cached = (now, self._read(now))  # nothing to fall back on: a failure fails the request
+            elif now - self._cached[0] >= self.max_age:
+                try:
+                    self._cached = (now, self._read(now))
+                except Exception as error:  # SSM unreachable or throttled: the keys in hand stay valid
+                    logger.warning("JWT secret refresh failed, keeping the cached keys",
+                                   extra={"error": type(error).__name__})
+                    # Asked again in REFRESH_RETRY_SECONDS, not on every request: a slow SSM must not slow them all.
+                    self._cached = (now - self.max_age + min(REFRESH_RETRY_SECONDS, self.max_age), self._cached[1])
             return self._cached[1]
 
     def _read(self, now: float) -> SigningKeys:
@@ -73,8 +85,11 @@ class SsmSigningKeys:
         if self._client is None:
             # Imported here: boto3 costs ~90 ms of a cold start, and only an SSM-held secret needs it.
             import boto3  # noqa: PLC0415 - cold start: ~90 ms, only an SSM-held secret
+            from botocore.config import Config  # noqa: PLC0415 - as above
 
-            self._client = boto3.session.Session().client("ssm", region_name=self.region)
+            # Short timeouts and two attempts: a refresh runs on a request, whose function times out at 10 s.
+            config = Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 2, "mode": "standard"})
+            self._client = boto3.session.Session().client("ssm", region_name=self.region, config=config)
         return dict(self._client.get_parameter(Name=selector, WithDecryption=True)["Parameter"])
 
 
