@@ -49,3 +49,19 @@ def test_session_settings_go_in_the_startup_packet_or_to_the_role(mode: str, sta
     options = connect_options(Settings(db_session_settings=mode), read_only=True)
     assert options.startup_params == startup
     assert options.read_timeout > 5  # the socket still waits longer than any statement may run
+
+
+def test_both_engines_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given verify-full against the system trust store (loading it takes ~30 ms)
+    import shared.database
+    from shared.protection.circuit_breaker import CircuitBreaker, MemoryStore
+
+    built: list[object] = []
+    real = shared.database.tls_context
+    monkeypatch.setattr(shared.database, "tls_context", lambda *a: built.append(real(*a)) or built[-1])
+    settings = Settings(database_url="postgresql://app:pw@db.internal/app", db_ssl_mode="verify-full")
+    breaker = CircuitBreaker("users", MemoryStore(), threshold=5, reset_timeout=30)
+    database = shared.database.Database(settings, breaker, read_secret=lambda arn: "")
+    # When the write and the read engines are built, then the CA store was loaded once
+    assert database.engine is not database.read_engine
+    assert len(built) == 1 and built[0] is database.tls

@@ -23,6 +23,7 @@ infrastructure failure (shared.db_failures) is counted and also becomes a 503.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
@@ -103,7 +104,7 @@ def migration_engine(settings: Settings, url: str, *, read_timeout: float = MIGR
                              ssl_mode=settings.db_ssl_mode, ssl_root_cert=settings.db_ssl_root_cert,
                              refused_retry=settings.db_connect_retry_seconds)
     engine = create_engine(normalise_url(url), poolclass=NullPool, hide_parameters=True)
-    _open_with(engine, options)
+    _open_with(engine, options, tls_context(options.ssl_mode, options.ssl_root_cert))
     if settings.db_session_settings == "role":  # the role's statement timeout is the functions', not ours
 
         @event.listens_for(engine, "connect")
@@ -115,9 +116,8 @@ def migration_engine(settings: Settings, url: str, *, read_timeout: float = MIGR
     return engine
 
 
-def _open_with(engine: Engine, options: ConnectOptions) -> None:
-    """Connections of `engine` are opened by shared.pgconnect with `options`."""
-    context = tls_context(options.ssl_mode, options.ssl_root_cert)
+def _open_with(engine: Engine, options: ConnectOptions, context: ssl.SSLContext | None) -> None:
+    """Connections of `engine` are opened by shared.pgconnect with `options`, over TLS with `context`."""
 
     @event.listens_for(engine, "do_connect")
     def _open(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> Any:
@@ -137,6 +137,11 @@ class Database:
     @cached_property
     def url(self) -> str:
         return database_url(self.settings, self._read_secret)
+
+    @cached_property
+    def tls(self) -> ssl.SSLContext | None:
+        """One TLS context for both engines: loading a CA store takes ~30 ms of the first connection."""
+        return tls_context(self.settings.db_ssl_mode, self.settings.db_ssl_root_cert)
 
     @cached_property
     def engine(self) -> Engine:
@@ -177,7 +182,7 @@ class Database:
             **({"isolation_level": "AUTOCOMMIT"} if read_only else {}),
         )
 
-        _open_with(engine, connect_options(self.settings, read_only=read_only))
+        _open_with(engine, connect_options(self.settings, read_only=read_only), self.tls)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, record: Any) -> None:
