@@ -101,6 +101,22 @@ def test_half_open_admits_one_probe_and_success_closes(client: DynamoDBClient, t
     assert transitions == [(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED)]
 
 
+def test_a_container_whose_view_is_stale_is_let_through_once_another_probe_closed_it(
+        client: DynamoDBClient, table: str) -> None:
+    # Given an open breaker past its reset timeout, seen as open by a second container
+    clock = FakeClock()
+    first, second = make(DynamoStore(table, lambda: client), clock), make(DynamoStore(table, lambda: client), clock)
+    for _ in range(3):
+        fail(first)
+    clock.now += 31
+    assert second.state().state == OPEN
+    # When the first container's probe succeeds and closes it, within the second one's cache lifetime
+    first.record_success(first.before_call())
+    # Then the second one, losing the probe claim to a closed breaker, lets the call through instead of a 503
+    second.record_success(second.before_call())
+    assert second.state().state == CLOSED
+
+
 def test_failed_probe_reopens_for_another_timeout(client: DynamoDBClient, table: str) -> None:
     clock = FakeClock()
     breaker = make(DynamoStore(table, lambda: client), clock)

@@ -157,7 +157,10 @@ class CircuitBreaker:
                     return Ticket(probe_version=claimed.version)
             except _Throttled:
                 pass  # not claimed: like any container that lost the claim, fail fast
-        raise self._unavailable(self.state())
+        latest = self.state()  # after a lost claim: what the store holds
+        if latest.state == CLOSED:
+            return Ticket()  # another container's probe closed it; this one's view was stale
+        raise self._unavailable(latest)
 
     def _unavailable(self, current: BreakerState) -> ServiceUnavailable:
         now = self._clock()
