@@ -1,5 +1,5 @@
 """SQLAlchemy Core queries on `orders`. Every function takes the caller's open Connection
-(`shared.db.transaction()` or `read_only()`) and returns domain objects, never rows.
+(`shared.db.write(work)` or `shared.db.read(work)`) and returns domain objects, never rows.
 
 Ownership lives in the WHERE clause (`owner` is the caller's id for non-admins, None for admins),
 so another user's order is exactly as invisible as a missing one.

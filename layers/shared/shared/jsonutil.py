@@ -1,5 +1,6 @@
 """Compact JSON: `{"a":1}`, UTC timestamps, Decimals written as plain numbers (`75000.00`)."""
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -21,3 +22,8 @@ def dumps(value: Any) -> str:
 
 def loads(text: str | bytes) -> Any:
     return orjson.loads(text)
+
+
+def utc_timestamp(epoch: float) -> str:
+    """An epoch time as the API writes it: `2026-11-29T23:59:59Z` (whole seconds)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

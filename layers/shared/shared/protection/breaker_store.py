@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from shared.jsonutil import utc_timestamp
 from shared.logger import logger
 from shared.protection.backoff import DYNAMODB_ERRORS, is_condition_failure
 
@@ -38,15 +38,11 @@ class BreakerState:
 
     def public(self, reset_timeout: float, now: float) -> dict[str, Any]:
         view: dict[str, Any] = {"state": self.state, "failures": self.failures,
-                                "opened_at": _iso(self.opened_at) if self.opened_at else None,
+                                "opened_at": utc_timestamp(self.opened_at) if self.opened_at else None,
                                 "transitions": dict(self.transitions)}
         if self.state == OPEN:
             view["retry_after"] = max(0, math.ceil(self.opened_at + reset_timeout - now))
         return view
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 class BreakerStore(Protocol):

@@ -49,7 +49,7 @@ from shared.protection.breaker_store import (
 )
 
 __all__ = ["CLOSED", "HALF_OPEN", "OPEN", "BreakerState", "BreakerStore", "CircuitBreaker", "DynamoStore",
-           "MemoryStore", "Ticket", "as_dict"]
+           "MemoryStore", "Ticket"]
 T = TypeVar("T")
 LEGAL_TRANSITIONS = frozenset({(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED), (HALF_OPEN, OPEN),
                                (HALF_OPEN, HALF_OPEN)})  # the last: a new probe after a lost lease
@@ -237,9 +237,3 @@ class CircuitBreaker:
     def retry_after(self) -> int:
         return self._unavailable(self.state()).retry_after
 
-
-def as_dict(state: BreakerState) -> dict[str, Any]:
-    return asdict(state)
-
-
-# --- one breaker per service in this container ---------------------------------------------------

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from shared.jsonutil import utc_timestamp
 from shared.protection.metrics import BREAKER, LATENCY_BOUNDS_MS, ROUTE, SHARDS, minute_key, shard_key
 
 DEFAULT_MINUTES, MAX_MINUTES = 15, 60
@@ -101,13 +102,9 @@ def summarize(client: Any, table: str, minutes: int, now: float | None = None) -
                     transitions.setdefault(kind.removeprefix(BREAKER), Counter())[counter] += int(value["N"])
     totals = overall.view()
     return {
-        "window": {"minutes": minutes, "from": _iso((last - minutes + 1) * 60), "to": _iso(now)},
+        "window": {"minutes": minutes, "from": utc_timestamp((last - minutes + 1) * 60), "to": utc_timestamp(now)},
         "requests": {"total": totals["total"], "by_status": totals["by_status"], "latency_ms": totals["latency_ms"]},
         "routes": {route: totals.view() for route, totals in sorted(routes.items())},
         "rate_limit": {"rejected": overall.rate_limited, "fail_open": overall.fail_open},
         "breaker_transitions": {name: dict(counter) for name, counter in sorted(transitions.items())},
     }
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

@@ -77,7 +77,3 @@ class RateLimits:
     def for_event(self, event: Event) -> RateLimit:
         route = (str(event.get("httpMethod") or "").upper(), str(event.get("resource") or ""))
         return self._by_route.get(route, self.fallback)
-
-    @property
-    def limits(self) -> tuple[RateLimit, ...]:
-        return (*dict.fromkeys(self._by_route.values()), self.fallback)
