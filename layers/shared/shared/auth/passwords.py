@@ -5,6 +5,7 @@ from __future__ import annotations
 import bcrypt
 
 from shared.settings import get_settings
+from shared.text import is_utf8
 
 MIN_BYTES = 8
 MAX_BYTES = 72  # bcrypt's limit; longer input would be silently truncated or rejected
@@ -18,9 +19,7 @@ def _utf8(password: str) -> bytes:
 
 def password_problem(password: str) -> str | None:
     """Why a new password is unacceptable, or None."""
-    try:
-        password.encode("utf-8")
-    except UnicodeEncodeError:
+    if not is_utf8(password):
         return "Password must be valid UTF-8 text"
     size = len(_utf8(password))
     if size < MIN_BYTES:
