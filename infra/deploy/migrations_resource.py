@@ -148,6 +148,7 @@ def migrate(target: str) -> dict[str, str]:
     target = resolved
     current = current_revisions(url)
     if is_ahead(script, current, target):
+        apply_role_settings(url)
         return {"Action": "skipped", "Revision": ",".join(sorted(current))}
     command.upgrade(config, target)
     apply_role_settings(url)
@@ -157,7 +158,8 @@ def migrate(target: str) -> dict[str, str]:
 
 def apply_role_settings(url: str) -> None:
     """With DB_SESSION_SETTINGS=role (RDS Proxy takes no startup parameters), the functions' statement timeout
-    is set on the database role they log in as, on every deploy, so it follows DB_STATEMENT_TIMEOUT_SECONDS."""
+    is set on the database role they log in as, whenever the custom resource runs (also when the database is
+    ahead of this code's revision), from the same DB_STATEMENT_TIMEOUT_SECONDS the functions read."""
     settings = get_settings()
     if settings.db_session_settings != "role":
         return

@@ -120,6 +120,9 @@ def test_migrations_run_in_the_vpc_after_the_proxy_has_its_target(create_db: Sta
     role = create_db.properties("MigrationsRole")
     assert "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" in role["ManagedPolicyArns"]
     assert create_db.properties("SchemaMigrations")["DatabaseReady"] == "DatabaseProxyTargetGroup"
+    # A change of session settings is a property change: CloudFormation calls the migrations again (role timeout)
+    assert create_db.properties("SchemaMigrations")["SessionSettings"] == "role"
+    assert default.properties("SchemaMigrations")["SessionSettings"] == "startup"
     assert create_db.raw("DatabaseProxyTargetGroup")["DependsOn"] == "DatabaseInstance"
     # Outside a VPC the migrations role has no ENI permissions
     assert not any("VPCAccess" in arn for arn in default.properties("MigrationsRole")["ManagedPolicyArns"])
