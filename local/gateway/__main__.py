@@ -26,20 +26,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--max-workers",
         type=int,
-        default=int(os.environ.get("GATEWAY_MAX_WORKERS", "4")),
         help="warm workers per function (env GATEWAY_MAX_WORKERS, default 4)",
     )
     p.add_argument(
         "--eager",
         action="store_true",
-        default=os.environ.get("GATEWAY_EAGER", "") not in ("", "0"),
-        help="start one worker per function at startup instead of on first request",
+        default=None,
+        help="start one worker per function at startup instead of on first request (env GATEWAY_EAGER)",
     )
     p.add_argument(
         "--integration-timeout",
         type=float,
-        default=float(os.environ.get("GATEWAY_INTEGRATION_TIMEOUT", "29")),
-        help="API Gateway integration timeout in seconds (default 29)",
+        help="API Gateway integration timeout in seconds (env GATEWAY_INTEGRATION_TIMEOUT, default 29)",
     )
     p.add_argument("--no-reload", action="store_true", help="do not restart workers on code changes")
     p.add_argument("--header-timeout", type=float, help="seconds to receive a request's headers (env "
@@ -52,7 +50,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "(env GATEWAY_MAX_PIPELINED, default 16)")
     p.add_argument(
         "--openapi",
-        default=os.environ.get("GATEWAY_OPENAPI") or None,
         help="OpenAPI file to serve with Swagger UI under /_docs (env GATEWAY_OPENAPI; default: off)",
     )
     p.add_argument(
@@ -64,6 +61,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(repeatable; see local/gateway/sites.py)",
     )
     return p.parse_args(argv)
+
+
+_FROM_ENV = ("max_workers", "eager", "integration_timeout", "openapi", "header_timeout", "idle_timeout",
+             "max_connections", "max_pipelined")
 
 
 def parameter_overrides(pairs: list[str]) -> dict[str, str]:
@@ -83,21 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.env_file:
         with open(args.env_file, encoding="utf-8") as fh:
             overrides = json.load(fh)
-    limits = {name: getattr(args, name) for name in ("header_timeout", "idle_timeout", "max_connections",
-                                                      "max_pipelined") if getattr(args, name) is not None}
+    # Options not given on the command line come from the GATEWAY_* variables, in GatewayConfig.from_env alone.
+    given = {name: getattr(args, name) for name in _FROM_ENV if getattr(args, name) is not None}
     config = GatewayConfig.from_env(
         args.template,
         parameters=parameter_overrides(args.parameter_overrides),
         host=args.host,
         port=args.port,
         env_overrides=overrides,
-        max_workers=args.max_workers,
-        eager=args.eager,
-        integration_timeout=args.integration_timeout,
         reload=not args.no_reload,
-        openapi=args.openapi,
         sites=dict(parse_site(option) for option in args.site),
-        **limits,
+        **given,
     )
     loop = new_event_loop()
     asyncio.set_event_loop(loop)

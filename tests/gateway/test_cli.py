@@ -58,3 +58,21 @@ def test_cli_prints_routes_and_ready_line(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
     assert proc.returncode == 0
+
+
+def test_options_not_given_come_from_the_environment_as_the_config_reads_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import local.gateway.__main__ as cli
+
+    seen = {}
+
+    async def capture(config) -> None:  # type: ignore[no-untyped-def]
+        seen["config"] = config
+
+    monkeypatch.setattr(cli, "serve", capture)
+    # Given GATEWAY_EAGER=false and a worker count in the environment, and a timeout on the command line
+    monkeypatch.setenv("GATEWAY_EAGER", "false")
+    monkeypatch.setenv("GATEWAY_MAX_WORKERS", "3")
+    cli.main(["--template", str(TEMPLATE), "--integration-timeout", "5"])
+    # Then "false" means off (as GatewayConfig.from_env reads it), and the command line wins where given
+    config = seen["config"]
+    assert (config.eager, config.max_workers, config.integration_timeout) == (False, 3, 5.0)
