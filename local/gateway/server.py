@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from infra.sam_app import MOCK, ApiSpec, App, load_app
-from local.httpserver import HttpServer, Limits, Request, Response
+from local.httpserver import HttpServer, Limits, Request, Response, json_error
 from local.loopthread import LoopThread
 
 from .cors import Preflights
@@ -168,7 +168,11 @@ class Gateway:
         pipe never delays a client."""
         log = self.loop.call_soon
         started = time.perf_counter()
-        page = self.page(req)
+        try:
+            page = self.page(req)
+        except Exception as exc:  # a docs page or a site file that broke (openapi.json half-written): said, not silent
+            self._log_error("-", "-", f"static page error on {req.path}: {exc!r}")
+            page = json_error(500, "Internal server error")
         if page is not None:
             log(self.access_log, Exchange(req, "", time.time()), page.status, started)
             return page

@@ -13,7 +13,7 @@ import requests
 from infra.sam_app import Route
 from local.gateway.__main__ import parse_args
 from local.gateway.docs import DocsError, DocsSite
-from local.gateway.server import GatewayHandle
+from local.gateway.server import GatewayConfig, GatewayHandle
 
 from .conftest import start
 
@@ -108,7 +108,25 @@ def test_missing_openapi_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_cli_option_and_environment_enable_docs(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert parse_args([]).openapi is None
+    monkeypatch.delenv("GATEWAY_OPENAPI", raising=False)
+    assert GatewayConfig.from_env("t.yaml").openapi is None
     assert parse_args(["--openapi", "openapi.json"]).openapi == "openapi.json"
     monkeypatch.setenv("GATEWAY_OPENAPI", "from-env.json")
-    assert parse_args([]).openapi == "from-env.json"
+    assert parse_args([]).openapi is None  # not given: the config reads the environment
+    assert GatewayConfig.from_env("t.yaml").openapi == "from-env.json"
+
+
+def test_a_document_broken_while_served_is_a_logged_500(tmp_path: Path, http: requests.Session) -> None:
+    # Given the docs on, over a document that is then overwritten with half a file (`make openapi` mid-write)
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(DOCUMENT))
+    handle = start(openapi=str(spec))
+    try:
+        spec.write_text('{"openapi": "3.1')
+        # When the document is requested, then the client gets an answer, and the gateway keeps serving
+        assert http.get(handle.url + "/_docs/openapi.json").status_code == 500
+        assert http.get(handle.url + "/no-such-route").status_code == 404
+        # And the failure is in the gateway's error log, with the path
+        assert any("static page error on /_docs/openapi.json" in line for line in handle.err.lines())  # type: ignore[attr-defined]
+    finally:
+        handle.stop()
