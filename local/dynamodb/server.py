@@ -54,11 +54,7 @@ def handler(store: Store) -> Callable[[Request], Response]:
     def handle(request: Request) -> Response:
         if request.too_large:
             return _answer(413, _error_body("ValidationException", "Request too large"))
-        target = None
-        for name, value in request.raw_headers:  # the one header this engine reads, not decoded first
-            if name == b"X-Amz-Target" or (len(name) == 12 and name.lower() == b"x-amz-target"):
-                target = value.decode("latin-1")
-        status, payload = execute(store, target, request.body)
+        status, payload = execute(store, request.header("x-amz-target"), request.body)
         return _answer(status, payload)
 
     return handle
