@@ -14,6 +14,8 @@ import math
 import sys
 from dataclasses import dataclass
 
+from shared.protection.metrics import SHARDS, TARGET_WRITES_PER_SECOND
+
 SECONDS_PER_MONTH = 730 * 3600
 CREATE_SHARE = 1 / 20
 
@@ -56,9 +58,8 @@ API_GATEWAY_QUOTA = 10_000  # rps, account and Region (docs.aws.amazon.com/apiga
 # and is retried with the item it returned. 14 containers, 120 s: 1.03; 122 containers, 120 s: 1.28; 1,000, 70 s: 1.73.
 LIMITER_WRITES = {10: 1.03, 100: 1.03, 1000: 1.28, 10_000: 1.73}
 WRITE_UNIT, READ_UNIT = 0.625 / 1e6, 0.125 / 1e6  # on-demand, aws.amazon.com/dynamodb/pricing/on-demand
-PARTITION_WCU = 1000.0
 TABLE_WCU_QUOTA, NEW_TABLE_WCU = 40_000, 4_000  # per-table default; what a new on-demand table takes at once
-METRICS_ITEM_WRITES, METRICS_SHARDS, METRICS_ITEM_WCU = 10.0, 16, 2.0  # shared.protection.metrics; item 1-3 KB
+METRICS_ITEM_WCU = 2.0  # a metrics item is 1-3 KB
 
 ACU_HOUR, ACU_PER_VCPU, DB_UTILISATION = 0.12, 4.0, 0.6  # Aurora Serverless v2 (Standard); 1 ACU ~ 2 GiB + 1/4 vCPU
 MIN_ACU = 0.5  # scale-to-zero (0 ACU) is not available behind RDS Proxy
@@ -115,7 +116,7 @@ def step(rps: float) -> Step:
     requests = rps * SECONDS_PER_MONTH
     limiter_wcu = rps * retries
     write_units = sum(rps * r.share * (r.write_units - 1.0) for r in ROUTES) + limiter_wcu
-    metrics_writes = sum(min(warm(busy), METRICS_SHARDS * METRICS_ITEM_WRITES) for busy in concurrency.values())
+    metrics_writes = sum(min(warm(busy), SHARDS * TARGET_WRITES_PER_SECOND) for busy in concurrency.values())
     breaker_reads = containers * 0.5  # one eventually consistent read per container per second
     creates = sum(requests * r.share for r in ROUTES if r.name == "POST /v1/orders")
     gb_seconds = sum(requests * r.share * duration_ms(r, retries - 1) / 1000 for r in ROUTES) * MEMORY_GB
