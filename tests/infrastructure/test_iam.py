@@ -17,8 +17,7 @@ EXPECTED_DYNAMODB = {
     "OrdersFunction": {(action, arn) for action in ITEM_RW for arn in PROTECTION}
     | {(action, TABLE.format("IdempotencyTable")) for action in ITEM_RW | {"dynamodb:DeleteItem"}},
     "MonitoringFunction": {(action, arn) for action in ITEM_RW for arn in PROTECTION}
-    | {(action, TABLE.format(t)) for action in ("dynamodb:Query", "dynamodb:Scan")
-       for t in ("CircuitBreakerTable", "MetricsTable")},
+    | {("dynamodb:Query", TABLE.format("MetricsTable"))},
     "MigrationsFunction": set(),
 }
 DATA_SERVICES = ("dynamodb:", "ssm:", "secretsmanager:", "s3:", "kms:")
