@@ -182,3 +182,17 @@ def test_percentiles_are_bucket_upper_bounds() -> None:
         histogram[latency_bucket(latency)] += 1
     assert percentiles(histogram) == {"p50": 5, "p95": 50, "p99": 50}
     assert percentiles([0] * len(LATENCY_BOUNDS_MS)) == {"p50": None, "p95": None, "p99": None}
+
+
+def test_emf_values_stay_bounded_when_powertools_cannot_flush_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given EMF with no namespace: Powertools' flush at 100 values raises, and it kept every value
+    from shared.protection import metrics as metrics_module
+
+    monkeypatch.setattr(metrics_module.emf, "namespace", None)
+    metrics_module.emf.clear_metrics()
+    # When a warm container records many requests
+    for _ in range(1_000):
+        metrics_module._emit_emf(200, 3.0, rate_limited=False, failed_open=False)
+    # Then what it holds stays under Powertools' batch of 100 (before: 1,000 values, and quadratic CPU)
+    assert max(len(metric["Value"]) for metric in metrics_module.emf.metric_set.values()) < 100
+    metrics_module.emf.clear_metrics()

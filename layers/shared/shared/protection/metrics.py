@@ -190,4 +190,7 @@ def _safe_emf(name: str, unit: MetricUnit, value: float) -> None:
     try:
         emf.add_metric(name=name, unit=unit, value=value)
     except Exception:  # e.g. no namespace configured: EMF is best effort, the shared table is not
-        logger.debug("EMF metric dropped", extra={"metric": name})
+        # Powertools flushes inside add_metric at 100 values; when that flush raises, it keeps them all, and
+        # every later add_metric formats the whole growing list (quadratic CPU, unbounded memory): drop them.
+        emf.clear_metrics()
+        logger.debug("EMF metrics dropped", extra={"metric": name})
