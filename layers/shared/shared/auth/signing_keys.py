@@ -55,21 +55,21 @@ class SsmSigningKeys:
         self._client = client
         self._clock = clock
         self._lock = threading.Lock()
-        self._cached: tuple[float, SigningKeys] | None = None
+        self._cached: tuple[float, SigningKeys] | None = None  # (when to read again, the keys)
 
     def get(self) -> SigningKeys:
         now = self._clock()
         with self._lock:
             if self._cached is None:
-                self._cached = (now, self._read(now))  # nothing to fall back on: a failure fails the request
-            elif now - self._cached[0] >= self.max_age:
+                self._cached = (now + self.max_age, self._read(now))  # nothing to fall back on: a failure fails
+            elif now >= self._cached[0]:
                 try:
-                    self._cached = (now, self._read(now))
+                    self._cached = (now + self.max_age, self._read(now))
                 except Exception as error:  # SSM unreachable or throttled: the keys in hand stay valid
                     logger.warning("JWT secret refresh failed, keeping the cached keys",
                                    extra={"error": type(error).__name__})
                     # Asked again in REFRESH_RETRY_SECONDS, not on every request: a slow SSM must not slow them all.
-                    self._cached = (now - self.max_age + min(REFRESH_RETRY_SECONDS, self.max_age), self._cached[1])
+                    self._cached = (now + min(REFRESH_RETRY_SECONDS, self.max_age), self._cached[1])
             return self._cached[1]
 
     def _read(self, now: float) -> SigningKeys:
